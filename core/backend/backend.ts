@@ -1,0 +1,133 @@
+import type { HookKind, Mount, Spec } from '../spec/config.js';
+import type { BackendFeatures } from '../spec/features.js';
+import type { Logger } from '../log/logger.js';
+import type { Diagnostic } from '../errors/runtime-error.js';
+
+/**
+ * The contract between berth's core and the backends that run containers. Two levels:
+ *  - a full Backend owns the container's whole lifecycle (native namespaces, zone, a delegate
+ *    OCI runtime, an out-of-process backend over JSON-RPC, a WASI engine);
+ *  - a PayloadHandler reuses a full backend's isolation and replaces only the final exec
+ *    (crun's custom handlers, youki's Executor): it tells the isolation backend what to run.
+ * Descriptors are cheap and always loaded; `load()` imports the engine only when selected.
+ */
+
+export type JsonObject = Record<string, unknown>;
+
+/** The flags of `create` that a backend honours. */
+export interface CreateOptions {
+  consoleSocket?: string;
+  /** Use MS_MOVE + chroot instead of pivot_root (for ramfs roots). */
+  noPivot: boolean;
+  noNewKeyring: boolean;
+  /** Pass fds 3 .. 3+N-1 from the caller to the container process. */
+  preserveFds: number;
+  /** --systemd-cgroup: cgroupsPath is `slice:prefix:name`. */
+  systemdCgroup: boolean;
+  rootless: boolean;
+  /** `run` in the foreground: the backend must be able to report the exit status through wait(). */
+  foreground: boolean;
+}
+
+/** Registers an undo step for a side effect of create; on failure steps run in reverse order. */
+export interface UndoRegistrar {
+  onUndo(description: string, step: () => void | Promise<void>): void;
+}
+
+/**
+ * Runs the config's hooks of one kind with the state JSON on stdin, honouring timeouts.
+ * `enter` lets a backend run hooks inside the container's namespaces (createContainer,
+ * startContainer): it wraps the hook's argv, e.g. with an nsenter-like prefix.
+ */
+export interface HookPoint {
+  run(kind: HookKind, pid: number, options?: { enter?: (command: { path: string; args: string[] }) => { path: string; args: string[] } }): Promise<void>;
+}
+
+export interface ContainerContext {
+  id: string;
+  /** Absolute bundle path. */
+  bundle: string;
+  /** Absolute root filesystem path. */
+  rootfs: string;
+  /** The config frozen at create (with a payload handler's changes applied, if any). */
+  spec: Spec;
+  /** <root>/<id>: a directory the backend may keep files in (removed at delete). */
+  stateDir: string;
+  /** What the backend returned at create. */
+  backendState: JsonObject;
+  log: Logger;
+}
+
+export interface CreateContext extends Omit<ContainerContext, 'backendState'> {
+  options: CreateOptions;
+  undo: UndoRegistrar;
+  hooks: HookPoint;
+}
+
+export interface CreatedContainer {
+  /** The container process as seen from the host, waiting to run the user program. */
+  pid: number;
+  /** Plain JSON the backend needs later (persisted in state.json). */
+  backendState?: JsonObject;
+}
+
+export interface Backend {
+  /**
+   * Hook kinds this backend runs itself, through ctx.hooks, at the moment the spec defines
+   * (e.g. createContainer inside the container's namespaces). The core runs every other kind:
+   * prestart, createRuntime and createContainer right after create(); startContainer right
+   * before start(); poststart after it; poststop after delete().
+   */
+  readonly ownHooks: ReadonlySet<HookKind>;
+
+  /** Build the container's environment; the user program MUST NOT run yet. */
+  create(ctx: CreateContext): Promise<CreatedContainer>;
+  /** Make the container process run the user program. */
+  start(ctx: ContainerContext & { hooks: HookPoint }): Promise<void>;
+  /** Deliver `signal` to the container process, or with `all` to every process of the container. */
+  kill(ctx: ContainerContext, signal: number, options: { all: boolean }): Promise<void>;
+  /** Undo everything create did (cgroups, mounts, helper processes); the process has exited. */
+  delete(ctx: ContainerContext, options: { force: boolean }): Promise<void>;
+  /** The exit status of the container process, for `run` in the foreground (created with foreground). */
+  wait?(ctx: ContainerContext): Promise<number>;
+}
+
+/** What a payload handler asks its isolation backend to run instead of process.args. */
+export interface PayloadLaunch {
+  args: string[];
+  /** Added to process.env. */
+  env?: string[];
+  /** Host files the engine needs inside the container (bind-mounted read-only). */
+  mounts?: Mount[];
+}
+
+export interface PayloadHandler {
+  /** Called during create, before the isolation backend builds the container. */
+  prepare(ctx: { id: string; bundle: string; rootfs: string; spec: Spec }): Promise<PayloadLaunch>;
+}
+
+interface DescriptorBase {
+  name: string;
+  /** One line for `berth features` annotations and docs. */
+  description: string;
+  /** Cheap, synchronous probe for the selection order's "canHandle" step. Must not import the engine. */
+  canHandle?(spec: Spec): boolean;
+  /** Backend-specific config rules, pure; `check` and `create` report them with the core's. */
+  validate?(spec: Spec): Diagnostic[];
+  /** What this backend implements, declared statically for `berth features`. */
+  features?: BackendFeatures;
+}
+
+export interface BackendDescriptor extends DescriptorBase {
+  kind: 'backend';
+  load(): Promise<Backend>;
+}
+
+export interface PayloadHandlerDescriptor extends DescriptorBase {
+  kind: 'payload';
+  /** The full backend providing isolation; native unless said otherwise. */
+  isolation?: string;
+  load(): Promise<PayloadHandler>;
+}
+
+export type Descriptor = BackendDescriptor | PayloadHandlerDescriptor;

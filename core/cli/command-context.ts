@@ -1,0 +1,15 @@
+import type { FlagValues, GlobalOptions } from './parse-argv.js';
+
+/** What a command handler gets: its parsed arguments and where to write. No process.exit here. */
+export interface CommandContext {
+  globals: GlobalOptions;
+  flags: FlagValues;
+  args: string[];
+  cwd: string;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  version: string;
+}
+
+/** Every command module's default export: resolves to the exit code. */
+export type CommandHandler = (ctx: CommandContext) => Promise<number>;

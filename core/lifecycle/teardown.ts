@@ -1,0 +1,65 @@
+import type { Backend, ContainerContext } from '../backend/backend.js';
+import type { BackendRegistry } from '../backend/backend-registry.js';
+import { describeCause } from '../errors/runtime-error.js';
+import type { Logger } from '../log/logger.js';
+import type { Spec } from '../spec/config.js';
+import type { ContainerRecord } from '../state/container-record.js';
+import type { StateStore } from '../state/state-store.js';
+import { runHooks } from './hooks-runner.js';
+import { killAndWait } from './process-control.js';
+import { hookState } from './state.js';
+
+/** What a backend sees of an existing container: the record plus the config frozen at create. */
+export function contextFor(store: StateStore, record: ContainerRecord, log: Logger): ContainerContext {
+  return {
+    id: record.id,
+    bundle: record.bundle,
+    rootfs: record.rootfs,
+    spec: store.readFrozenConfig(record.id) as Spec,
+    stateDir: store.containerDir(record.id),
+    backendState: record.backendState ?? {},
+    log,
+  };
+}
+
+/**
+ * Steps 12 and 13 of the lifecycle: stop the process, undo what create did, run the poststop
+ * hooks (a failing one only warns), and forget the container. Used by delete and by a start
+ * whose startContainer or poststart hook failed. With `force`, a backend that cannot be loaded
+ * or fails is logged and the state is removed anyway, so `delete --force` always recovers.
+ */
+export async function destroyContainer(
+  store: StateStore,
+  registry: BackendRegistry,
+  log: Logger,
+  record: ContainerRecord,
+  options: { force: boolean; runPoststop: boolean },
+): Promise<void> {
+  let ctx: ContainerContext | undefined;
+  try {
+    ctx = contextFor(store, record, log);
+  } catch (e) {
+    if (!options.force) throw e;
+    log.warn(`${record.id}: ${describeCause(e)}; removing the container anyway`);
+  }
+  if (record.init) await killAndWait(record.init);
+  if (ctx) {
+    let backend: Backend | undefined;
+    try {
+      backend = await registry.backend(record.backend.name);
+      await backend.delete(ctx, { force: options.force });
+    } catch (e) {
+      if (!options.force) throw e;
+      log.warn(`${record.id}: backend ${record.backend.name} could not clean up: ${describeCause(e)}; removing the container's state anyway`);
+    }
+    const poststop = ctx.spec.hooks?.poststop ?? [];
+    if (options.runPoststop && poststop.length > 0) {
+      try {
+        await runHooks('poststop', poststop, hookState(record, 'stopped', undefined));
+      } catch (e) {
+        log.warn(describeCause(e));
+      }
+    }
+  }
+  store.remove(record.id);
+}

@@ -1,0 +1,26 @@
+/**
+ * The one surface plugins may import from berth's core: the backend contract, the config and
+ * state types, and the error type. Nothing else in core/ is for plugins.
+ */
+export type {
+  Backend,
+  BackendDescriptor,
+  ContainerContext,
+  CreateContext,
+  CreatedContainer,
+  CreateOptions,
+  Descriptor,
+  HookPoint,
+  JsonObject,
+  PayloadHandler,
+  PayloadHandlerDescriptor,
+  PayloadLaunch,
+  UndoRegistrar,
+} from './backend/backend.js';
+export type { Capabilities, Hook, HookKind, Hooks, IdMapping, Linux, Mount, Namespace, Process, Rlimit, Root, Seccomp, Spec, User } from './spec/config.js';
+export type { BackendFeatures, LinuxFeatures } from './spec/features.js';
+export type { ContainerState, HookState, Status } from './spec/state.js';
+export type { Logger } from './log/logger.js';
+export { RuntimeError, type Diagnostic, type ErrorKind } from './errors/runtime-error.js';
+export { pointerOf } from './spec/json-pointer.js';
+export { signalIfAlive, waitGone } from './lifecycle/process-control.js';
