@@ -53,12 +53,14 @@ export interface ContainerContext {
   spec: Spec;
   /** <root>/<id>: a directory the backend may keep files in (removed at delete). */
   stateDir: string;
+  /** The container process's host pid, as recorded at create. */
+  pid: number;
   /** What the backend returned at create. */
   backendState: JsonObject;
   log: Logger;
 }
 
-export interface CreateContext extends Omit<ContainerContext, 'backendState'> {
+export interface CreateContext extends Omit<ContainerContext, 'backendState' | 'pid'> {
   options: CreateOptions;
   undo: UndoRegistrar;
   hooks: HookPoint;

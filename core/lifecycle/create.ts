@@ -16,6 +16,7 @@ import { RuntimeOptions } from './runtime-options.js';
 import { runHooks } from './hooks-runner.js';
 import { hookState } from './state.js';
 import { UndoStack } from './undo-stack.js';
+import { callBackend } from './backend-call.js';
 
 export interface CreateRequest {
   id: string;
@@ -124,7 +125,7 @@ export class CreateOperation {
     };
     let created;
     try {
-      created = await backend.create(ctx);
+      created = await callBackend(choice.name, 'create', () => backend.create(ctx));
     } catch (e) {
       await backendUndo.unwind(this.log);
       throw e;
@@ -135,7 +136,7 @@ export class CreateOperation {
     record = { ...record, init: initIdentity ?? { pid: created.pid, startTime: '' }, backendState: created.backendState ?? {} };
     undo.onUndo('destroy the container', async () => {
       if (record.init) await killAndWait(record.init);
-      await backend.delete({ ...ctx, backendState: record.backendState ?? {} }, { force: true });
+      await backend.delete({ ...ctx, pid: created.pid, backendState: record.backendState ?? {} }, { force: true });
     });
     if (!initIdentity) throw new RuntimeError('BACKEND', `${id}: the container process (pid ${created.pid}) exited during create`);
 
@@ -162,7 +163,7 @@ export class CreateOperation {
 
   private async applyPayload(name: string, id: string, loaded: Required<LoadedBundle>, spec: Spec): Promise<Spec> {
     const handler = await this.registry.payloadHandler(name);
-    const launch = await handler.prepare({ id, bundle: loaded.bundle, rootfs: loaded.rootfs, spec });
+    const launch = await callBackend(name, 'prepare', () => handler.prepare({ id, bundle: loaded.bundle, rootfs: loaded.rootfs, spec }));
     const process = spec.process!;
     return {
       ...spec,

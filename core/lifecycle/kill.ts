@@ -5,6 +5,7 @@ import { liveness } from '../state/process-identity.js';
 import { StateStore } from '../state/state-store.js';
 import { assertAllowed, deriveStatus } from './container-status.js';
 import { contextFor } from './teardown.js';
+import { callBackend } from './backend-call.js';
 
 /** `kill`: deliver a signal to a created, running or paused container (runc: "container not running" otherwise). */
 @injectable()
@@ -20,7 +21,7 @@ export class KillOperation {
       const record = this.store.read(id);
       assertAllowed('kill', id, deriveStatus(record, liveness));
       const backend = await this.registry.backend(record.backend.name);
-      await backend.kill(contextFor(this.store, record, this.log), signal, options);
+      await callBackend(record.backend.name, 'kill', () => backend.kill(contextFor(this.store, record, this.log), signal, options));
     });
   }
 }

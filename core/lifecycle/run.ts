@@ -8,6 +8,7 @@ import { CreateOperation, type CreateRequest } from './create.js';
 import { DeleteOperation } from './delete.js';
 import { StartOperation } from './start.js';
 import { contextFor } from './teardown.js';
+import { callBackend } from './backend-call.js';
 
 /** Signals `run` passes on to the container instead of dying from them, as runc does. */
 const forwarded = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
@@ -49,7 +50,7 @@ export class RunOperation {
     const handlers = forwarded.map((name) => [name, forward(name)] as const);
     for (const [name, handler] of handlers) process.on(name, handler);
     try {
-      return await backend.wait!(ctx);
+      return await callBackend(record.backend.name, 'wait', () => backend.wait!(ctx));
     } finally {
       for (const [name, handler] of handlers) process.off(name, handler);
       if (!request.keep) await this.deleter.delete(request.id, { force: true }).catch((e) => this.log.warn(`${request.id}: ${describeCause(e)}`));

@@ -5,6 +5,7 @@ import { liveness } from '../state/process-identity.js';
 import { StateStore } from '../state/state-store.js';
 import { assertAllowed, deriveStatus } from './container-status.js';
 import { ContainerHooks } from './hook-point.js';
+import { callBackend } from './backend-call.js';
 import { contextFor, destroyContainer } from './teardown.js';
 
 /**
@@ -30,7 +31,7 @@ export class StartOperation {
       const pid = record.init!.pid;
       try {
         if (!backend.ownHooks.has('startContainer')) await hooks.run('startContainer', pid);
-        await backend.start({ ...ctx, hooks });
+        await callBackend(record.backend.name, 'start', () => backend.start({ ...ctx, hooks }));
         record = { ...record, phase: 'started' };
         this.store.write(record);
         await hooks.run('poststart', pid);

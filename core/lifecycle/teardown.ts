@@ -7,6 +7,7 @@ import type { ContainerRecord } from '../state/container-record.js';
 import type { StateStore } from '../state/state-store.js';
 import { runHooks } from './hooks-runner.js';
 import { killAndWait } from './process-control.js';
+import { callBackend } from './backend-call.js';
 import { hookState } from './state.js';
 
 /** What a backend sees of an existing container: the record plus the config frozen at create. */
@@ -17,6 +18,7 @@ export function contextFor(store: StateStore, record: ContainerRecord, log: Logg
     rootfs: record.rootfs,
     spec: store.readFrozenConfig(record.id) as Spec,
     stateDir: store.containerDir(record.id),
+    pid: record.init?.pid ?? 0,
     backendState: record.backendState ?? {},
     log,
   };
@@ -47,7 +49,7 @@ export async function destroyContainer(
     let backend: Backend | undefined;
     try {
       backend = await registry.backend(record.backend.name);
-      await backend.delete(ctx, { force: options.force });
+      await callBackend(record.backend.name, 'delete', () => backend!.delete(ctx!, { force: options.force }));
     } catch (e) {
       if (!options.force) throw e;
       log.warn(`${record.id}: backend ${record.backend.name} could not clean up: ${describeCause(e)}; removing the container's state anyway`);
