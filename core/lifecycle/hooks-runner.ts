@@ -7,7 +7,8 @@ import type { HookState, Status } from '../spec/state.js';
 export interface HookCommand {
   path: string;
   args: string[];
-  env: string[];
+  /** Exactly this environment; undefined inherits berth's own, as runc does (Go's nil Env). */
+  env?: string[];
 }
 
 /** Wraps a hook's program so it runs elsewhere, e.g. inside the container's namespaces. */
@@ -48,7 +49,7 @@ export async function runHooks(
   for (const [index, hook] of hooks.entries()) {
     // args has execv's argv semantics (args[0] is argv[0]); without it the program sees its path.
     const direct = { path: hook.path, args: hook.args && hook.args.length > 0 ? hook.args : [hook.path] };
-    const command: HookCommand = { ...(enter ? enter(direct) : direct), env: hook.env ?? [] };
+    const command: HookCommand = { ...(enter ? enter(direct) : direct), env: hook.env };
     await runOne(kind, index, hook, command, stdin);
   }
 }
@@ -60,7 +61,7 @@ function runOne(kind: HookKind, index: number, hook: Hook, command: HookCommand,
     const keep = (chunk: Buffer) => {
       if (output.length < maxCapturedOutput) output += chunk.toString('utf8').slice(0, maxCapturedOutput - output.length);
     };
-    const env = Object.fromEntries(command.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+    const env = command.env === undefined ? process.env : Object.fromEntries(command.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
     const child = spawn(command.path, command.args.slice(1), {
       argv0: command.args[0],
       env,

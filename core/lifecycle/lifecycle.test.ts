@@ -145,6 +145,17 @@ describe('hooks', () => {
     expect(seen('poststop')).toEqual({ ociVersion: '1.3.0', id: 'h1', status: 'stopped', bundle });
   });
 
+  it('without env, a hook inherits berth\'s environment (as runc does); with env, it gets exactly that', async () => {
+    f = engineFixture();
+    const out = join(f.dir, 'env');
+    process.env.BERTH_TEST_MARK = 'inherited';
+    const inherit: Hook = { path: '/bin/sh', args: ['sh', '-c', `echo "[$BERTH_TEST_MARK]" >> ${out}`] };
+    const exact: Hook = { ...inherit, env: [] };
+    await f.create.create(f.createRequest('h0', f.bundle('h', (s) => void (s.hooks = { createRuntime: [inherit, exact] }))));
+    delete process.env.BERTH_TEST_MARK;
+    expect(readFileSync(out, 'utf8')).toBe('[inherited]\n[]\n');
+  });
+
   it('passes args as argv (args[0] is argv[0]) and env exactly', async () => {
     f = engineFixture();
     const out = join(f.dir, 'argv');

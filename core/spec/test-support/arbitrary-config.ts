@@ -44,8 +44,8 @@ export const ociVersion: fc.Arbitrary<string> = fc
   .record({
     minor: fc.integer({ min: 0, max: 3 }),
     patch: fc.oneof(fc.integer({ min: 0, max: 3 }), fc.nat()),
-    pre: fc.option(fc.oneof(fc.constantFrom('dev', 'rc.1', 'rc1', 'alpha.2', 'beta'), fc.stringMatching(/^[0-9A-Za-z.-]{1,10}$/)), { nil: undefined }),
-    build: fc.option(fc.stringMatching(/^[0-9A-Za-z.-]{1,10}$/), { nil: undefined }),
+    pre: fc.option(fc.oneof(fc.constantFrom('dev', 'rc.1', 'rc1', 'alpha.2', 'beta'), fc.stringMatching(/^[0-9A-Za-z.-]{1,10}$/)), { nil: undefined, freq: 2 }),
+    build: fc.option(fc.stringMatching(/^[0-9A-Za-z.-]{1,10}$/), { nil: undefined, freq: 1 }),
   })
   .map(({ minor, patch, pre, build }) => `1.${minor}.${patch}${pre === undefined ? '' : `-${pre}`}${build === undefined ? '' : `+${build}`}`);
 
@@ -160,7 +160,10 @@ const cgroupsPath = fc.oneof(
 
 const namespaces: fc.Arbitrary<Namespace[]> = fc.shuffledSubarray([...namespaceTypes]).chain((types) =>
   fc.tuple(...types.map((type) =>
-    fc.option(fc.constant(`/proc/1/ns/${type === 'network' ? 'net' : type}`), { nil: undefined }).map((path): Namespace => (path === undefined ? { type } : { type, path })),
+    // Mostly new namespaces; sometimes joining an existing one by path.
+    fc
+      .oneof({ arbitrary: fc.constant(undefined), weight: 3 }, { arbitrary: fc.constant(`/proc/1/ns/${type === 'network' ? 'net' : type}`), weight: 1 })
+      .map((path): Namespace => (path === undefined ? { type } : { type, path })),
   )),
 );
 
