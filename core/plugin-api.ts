@@ -24,3 +24,4 @@ export type { Logger } from './log/logger.js';
 export { RuntimeError, type Diagnostic, type ErrorKind } from './errors/runtime-error.js';
 export { pointerOf } from './spec/json-pointer.js';
 export { signalIfAlive, waitGone } from './lifecycle/process-control.js';
+export { rpcCodeOf, kindOfRpcCode } from './errors/exit-codes.js';

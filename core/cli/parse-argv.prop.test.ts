@@ -34,10 +34,9 @@ describe('parseArgv', () => {
     const scenario = fc.constantFrom(...runnable).chain((command) =>
       fc.record({
         command: fc.constant(command),
-        flags:
-          command.flags.length === 0
-            ? fc.constant([])
-            : fc.uniqueArray(fc.constantFrom(...command.flags), { selector: (f) => f.name }).chain((specs) => fc.tuple(...specs.map((s) => flagToken(s).map((t) => ({ spec: s, ...t }))))),
+        flags: (command.flags.length === 0
+          ? fc.constant([])
+          : fc.uniqueArray(fc.constantFrom(...command.flags), { selector: (f) => f.name }).chain((specs) => fc.tuple(...specs.map((s) => flagToken(s).map((t) => ({ spec: s, ...t })))))) as fc.Arbitrary<{ spec: FlagSpec; tokens: string[]; value: string | boolean | number }[]>,
         args: fc.array(containerId, { minLength: command.minArgs, maxLength: Math.min(command.maxArgs, 2) }),
         globals: fc.uniqueArray(fc.constantFrom(...globalFlags.filter((g) => g.name !== 'help' && g.name !== 'version')), { selector: (f) => f.name }).chain((specs) =>
           fc.tuple(...specs.map((s) => flagToken(s).map((t) => ({ spec: s, ...t })))),
