@@ -23,6 +23,8 @@ export function valueAt(document: unknown, pointer: string): unknown {
   let current: unknown = document;
   for (const token of tokensOf(pointer)) {
     if (current === null || typeof current !== 'object') return undefined;
+    // On an array only an index names a member (RFC 6901 §4), never `length` or `-`.
+    if (Array.isArray(current) && !/^(0|[1-9][0-9]*)$/.test(token)) return undefined;
     if (!Object.prototype.hasOwnProperty.call(current, token)) return undefined;
     current = (current as Record<string, unknown>)[token];
   }

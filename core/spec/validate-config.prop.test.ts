@@ -83,6 +83,41 @@ describe('validateConfig on generated configs', () => {
   });
 });
 
+/** Every path to a value inside a JSON document, as token lists (the root excluded). */
+function innerPaths(value: unknown, prefix: string[] = []): string[][] {
+  const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : value !== null && typeof value === 'object' ? Object.entries(value) : [];
+  return entries.flatMap(([k, v]) => [[...prefix, k], ...innerPaths(v, [...prefix, k])]);
+}
+
+function setAt(doc: unknown, path: string[], value: unknown): void {
+  const parent = path.slice(0, -1).reduce((node, t) => (node as Record<string, unknown>)[t], doc);
+  (parent as Record<string, unknown>)[path.at(-1)!] = value;
+}
+
+describe('validateConfig on arbitrary documents', () => {
+  it('never throws on any JSON value, and points inside it', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), (doc) => {
+        for (const d of validateConfig(doc)) expect(resolvesOrNamesMissing(doc, d.pointer) || d.pointer === '', d.pointer).toBe(true);
+      }),
+    );
+  });
+
+  it('never throws when any part of a valid config is replaced by any JSON value, and points inside it', () => {
+    const replaced = arbitraryValidConfig.chain((config) =>
+      fc.record({ config: fc.constant(config), path: fc.constantFrom(...innerPaths(config)), value: fc.jsonValue({ maxDepth: 3 }) }),
+    );
+    fc.assert(
+      fc.property(replaced, ({ config, path, value }) => {
+        const doc = structuredClone(config);
+        setAt(doc, path, value);
+        for (const d of validateConfig(doc)) expect(resolvesOrNamesMissing(doc, d.pointer), d.pointer).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe('config mutations (test support)', () => {
   it('have unique names', () => {
     const names = configMutations.map((m) => m.name);

@@ -1,5 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** The built CLI (npm test builds it first). Tests drive it as a manager would: argv in, exit code and output out. */
@@ -11,10 +12,49 @@ export interface BerthResult {
   stderr: string;
 }
 
+/**
+ * Run berth and wait for it to exit. Its stdout and stderr go to files, not pipes: a container
+ * inherits berth's stdio (as with runc), and waiting for a pipe would wait for the container too.
+ */
 export function runBerth(args: readonly string[], options: { cwd?: string; input?: string } = {}): BerthResult {
   if (!existsSync(berthBin)) throw new Error(`${berthBin} is missing: run \`npm run build\` first`);
   const env = { ...process.env };
   delete env.NODE_EXTRA_CA_CERTS;
-  const r = spawnSync(process.execPath, [berthBin, ...args], { cwd: options.cwd, input: options.input, encoding: 'utf8', env, timeout: 60_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  const dir = mkdtempSync(join(tmpdir(), 'berth-out-'));
+  const out = openSync(join(dir, 'stdout'), 'w+');
+  const err = openSync(join(dir, 'stderr'), 'w+');
+  try {
+    const r = spawnSync(process.execPath, [berthBin, ...args], {
+      cwd: options.cwd,
+      input: options.input,
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', out, err],
+      env,
+      timeout: 60_000,
+    });
+    return { code: r.status ?? -1, stdout: readFileSync(join(dir, 'stdout'), 'utf8'), stderr: readFileSync(join(dir, 'stderr'), 'utf8') };
+  } finally {
+    closeSync(out);
+    closeSync(err);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** runBerth without blocking the test process, for concurrent invocations. */
+export async function runBerthAsync(args: readonly string[]): Promise<BerthResult> {
+  if (!existsSync(berthBin)) throw new Error(`${berthBin} is missing: run \`npm run build\` first`);
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  const dir = mkdtempSync(join(tmpdir(), 'berth-out-'));
+  const out = openSync(join(dir, 'stdout'), 'w+');
+  const err = openSync(join(dir, 'stderr'), 'w+');
+  try {
+    const child = spawn(process.execPath, [berthBin, ...args], { stdio: ['ignore', out, err], env });
+    // 'exit', not 'close': a container may hold berth's stdio open long after berth is gone.
+    const code = await new Promise<number>((resolve) => child.once('exit', (c) => resolve(c ?? -1)));
+    return { code, stdout: readFileSync(join(dir, 'stdout'), 'utf8'), stderr: readFileSync(join(dir, 'stderr'), 'utf8') };
+  } finally {
+    closeSync(out);
+    closeSync(err);
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -43,9 +43,9 @@ export const absolutePath: fc.Arbitrary<string> = fc
 export const ociVersion: fc.Arbitrary<string> = fc
   .record({
     minor: fc.integer({ min: 0, max: 3 }),
-    patch: fc.oneof(fc.integer({ min: 0, max: 3 }), fc.nat()),
+    patch: fc.oneof(fc.integer({ min: 0, max: 9 }), fc.nat()),
     pre: fc.option(fc.oneof(fc.constantFrom('dev', 'rc.1', 'rc1', 'alpha.2', 'beta'), fc.stringMatching(/^[0-9A-Za-z.-]{1,10}$/)), { nil: undefined, freq: 2 }),
-    build: fc.option(fc.stringMatching(/^[0-9A-Za-z.-]{1,10}$/), { nil: undefined, freq: 1 }),
+    build: fc.oneof({ arbitrary: fc.constant(undefined), weight: 3 }, { arbitrary: fc.stringMatching(/^[0-9A-Za-z.-]{1,10}$/), weight: 1 }),
   })
   .map(({ minor, patch, pre, build }) => `1.${minor}.${patch}${pre === undefined ? '' : `-${pre}`}${build === undefined ? '' : `+${build}`}`);
 

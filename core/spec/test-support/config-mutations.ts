@@ -22,6 +22,8 @@ const capabilitySets = ['bounding', 'effective', 'inheritable', 'permitted', 'am
 const pick = <T>(items: readonly T[], n: number): T => items[n % items.length]!;
 
 const processOf = (doc: Spec): Process => doc.process!;
+/** The same object, seen as untyped JSON, to put a wrong type in. */
+const loose = (value: unknown) => value as Record<string, unknown>;
 const linuxOf = (doc: Spec): Linux => (doc.linux ??= {});
 const envOf = (doc: Spec): string[] => (processOf(doc).env ??= []);
 const hooksOf = (doc: Spec, n: number): { kind: string; list: Hook[] } => {
@@ -42,17 +44,17 @@ function append<T>(list: T[], item: T, ...path: (string | number)[]): string {
 export const configMutations: readonly ConfigMutation[] = [
   // --- ociVersion
   { name: 'unsupported ociVersion', group: 'ociVersion', apply: (doc, n) => ((doc.ociVersion = pick(['2.0.0', '1.4.0', 'abc', '0.9.0', '1.0', 'v1.0.0', '1.0.0.0', ''], n)), '/ociVersion') },
-  { name: 'ociVersion of the wrong type', group: 'ociVersion', apply: (doc) => (((doc as Record<string, unknown>).ociVersion = 1.0), '/ociVersion') },
+  { name: 'ociVersion of the wrong type', group: 'ociVersion', apply: (doc) => ((loose(doc).ociVersion = 1.0), '/ociVersion') },
   { name: 'ociVersion removed', group: 'ociVersion', apply: (doc) => (delete (doc as Partial<Spec>).ociVersion, '/ociVersion') },
 
   // --- root
   { name: 'root removed', group: 'root', apply: (doc) => (delete doc.root, '/root') },
   { name: 'root.path removed', group: 'root', apply: (doc) => (delete (doc.root as Partial<Spec['root'] & object>).path, '/root/path') },
   { name: 'root.path empty', group: 'root', apply: (doc) => ((doc.root!.path = ''), '/root/path') },
-  { name: 'root.readonly of the wrong type', group: 'root', apply: (doc) => (((doc.root as Record<string, unknown>).readonly = 'yes'), '/root/readonly') },
+  { name: 'root.readonly of the wrong type', group: 'root', apply: (doc) => ((loose(doc.root).readonly = 'yes'), '/root/readonly') },
 
   // --- top-level scalars and maps
-  { name: 'hostname of the wrong type', group: 'hostname', apply: (doc) => (((doc as Record<string, unknown>).hostname = 42), '/hostname') },
+  { name: 'hostname of the wrong type', group: 'hostname', apply: (doc) => ((loose(doc).hostname = 42), '/hostname') },
   {
     name: 'annotation value of the wrong type',
     group: 'annotations',
@@ -62,7 +64,7 @@ export const configMutations: readonly ConfigMutation[] = [
       return pointerOf('annotations', key);
     },
   },
-  { name: 'mounts of the wrong type', group: 'mounts', apply: (doc) => (((doc as Record<string, unknown>).mounts = {}), '/mounts') },
+  { name: 'mounts of the wrong type', group: 'mounts', apply: (doc) => ((loose(doc).mounts = {}), '/mounts') },
   {
     name: 'mount without destination',
     group: 'mounts',
@@ -85,13 +87,13 @@ export const configMutations: readonly ConfigMutation[] = [
   { name: 'process.cwd removed', group: 'process.cwd', apply: (doc) => (delete (processOf(doc) as Partial<Process>).cwd, '/process/cwd') },
   { name: 'process.args empty', group: 'process.args', apply: (doc) => ((processOf(doc).args = []), '/process/args') },
   { name: 'process.args removed', group: 'process.args', apply: (doc) => (delete processOf(doc).args, '/process/args') },
-  { name: 'process.args of the wrong type', group: 'process.args', apply: (doc) => (((processOf(doc) as Record<string, unknown>).args = 'sh'), '/process/args') },
+  { name: 'process.args of the wrong type', group: 'process.args', apply: (doc) => ((loose(processOf(doc)).args = 'sh'), '/process/args') },
   {
     name: 'process.terminal of the wrong type',
     group: 'process.terminal',
     apply: (doc) => {
       delete processOf(doc).consoleSize;
-      (processOf(doc) as Record<string, unknown>).terminal = 'yes';
+      loose(processOf(doc)).terminal = 'yes';
       return '/process/terminal';
     },
   },
@@ -114,7 +116,7 @@ export const configMutations: readonly ConfigMutation[] = [
     },
   },
   { name: 'uid above uint32', group: 'process.user', apply: (doc) => ((processOf(doc).user.uid = 2 ** 32), '/process/user/uid') },
-  { name: 'gid of the wrong type', group: 'process.user', apply: (doc) => (((processOf(doc).user as unknown as Record<string, unknown>).gid = '0'), '/process/user/gid') },
+  { name: 'gid of the wrong type', group: 'process.user', apply: (doc) => ((loose(processOf(doc).user).gid = '0'), '/process/user/gid') },
   { name: 'umask above 0o7777', group: 'process.user', apply: (doc, n) => ((processOf(doc).user.umask = 0o10000 + (n % 1000)), '/process/user/umask') },
   {
     name: 'negative additional gid',
@@ -137,7 +139,7 @@ export const configMutations: readonly ConfigMutation[] = [
   },
   { name: 'env entry with an empty name', group: 'process.env', apply: (doc) => append(envOf(doc), '=value', 'process', 'env') },
   { name: 'env entry with a NUL byte', group: 'process.env', apply: (doc) => append(envOf(doc), 'A=b\0c', 'process', 'env') },
-  { name: 'env of the wrong type', group: 'process.env', apply: (doc) => (((processOf(doc) as Record<string, unknown>).env = 'A=b'), '/process/env') },
+  { name: 'env of the wrong type', group: 'process.env', apply: (doc) => ((loose(processOf(doc)).env = 'A=b'), '/process/env') },
   {
     name: 'unknown rlimit type',
     group: 'process.rlimits',
@@ -342,7 +344,7 @@ export const configMutations: readonly ConfigMutation[] = [
     group: 'linux.maskedPaths',
     apply: (doc, n) => append((linuxOf(doc).maskedPaths ??= []), pick(['proc/kcore', '', './sys'], n), 'linux', 'maskedPaths'),
   },
-  { name: 'maskedPaths of the wrong type', group: 'linux.maskedPaths', apply: (doc) => (((linuxOf(doc) as Record<string, unknown>).maskedPaths = '/proc/kcore'), '/linux/maskedPaths') },
+  { name: 'maskedPaths of the wrong type', group: 'linux.maskedPaths', apply: (doc) => ((loose(linuxOf(doc)).maskedPaths = '/proc/kcore'), '/linux/maskedPaths') },
   {
     name: 'relative readonly path',
     group: 'linux.readonlyPaths',
