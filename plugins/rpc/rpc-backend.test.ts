@@ -28,6 +28,20 @@ const berth = (...args: string[]) => runBerth(['--root', root, ...args]);
 const state = (id: string) => JSON.parse(berth('state', id).stdout);
 const isAlive = (pid: number) => existsSync(`/proc/${pid}`) && !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 
+/** Live processes whose command line contains `text`. */
+function processesMentioning(text: string): number[] {
+  return readdirSync('/proc')
+    .filter((p) => /^[0-9]+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(text) && isAlive(Number(p));
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
 function bundle(args: string[], edit: (config: Record<string, any>) => void = () => {}): string {
   const path = join(dir, `bundle-${Math.random().toString(36).slice(2)}`);
   mkdirSync(join(path, 'rootfs'), { recursive: true });
@@ -126,6 +140,7 @@ describe('rpc backend through the CLI', () => {
       expect(r.stderr).toBe(`fifo-backend: injected failure at ${step}\n`);
       expect(JSON.parse(readFileSync(log, 'utf8'))).toMatchObject({ level: 'error', msg: `fifo-backend: injected failure at ${step}` });
       expect(readdirSync(root)).toEqual([]);
+      expect(processesMentioning(join(root, `f-${step}`))).toEqual([]);
     }
   });
 

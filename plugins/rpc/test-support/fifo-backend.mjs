@@ -36,7 +36,13 @@ connection.onRequest('berth/create', async ({ container }) => {
   child.unref();
   // Exercise berth's callback: run createRuntime at this backend's own sync point.
   await connection.sendRequest('berth/runHooks', { kind: 'createRuntime', pid: child.pid });
-  failAt(container, 'after-spawn');
+  try {
+    failAt(container, 'after-spawn');
+  } catch (e) {
+    // A backend cleans up after its own failed create: berth cannot undo across processes.
+    process.kill(child.pid, 'SIGKILL');
+    throw e;
+  }
   return { pid: child.pid, backendState: { fifo } };
 });
 
