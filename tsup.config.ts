@@ -1,25 +1,56 @@
-import { defineConfig } from 'tsup';
 import { readFileSync } from 'node:fs';
+import { defineConfig, type Options } from 'tsup';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
 
-/**
- * One CLI entry, CommonJS: Node starts a .cjs entry ~8 ms faster than an ES module, and every
- * manager pays that on every call. Each command's dynamic import becomes its own chunk, so
- * `berth state` loads only what it uses (measured by bench/startup.mjs).
- */
-export default defineConfig({
-  entry: { berth: 'core/cli/berth.ts' },
+/** Modules main.ts imports on demand: built separately, loaded with require() at run time. */
+const lazyModules = ['commands/create', 'commands/start', 'commands/kill', 'commands/delete', 'commands/run', 'commands/spec', 'commands/features', 'commands/check', 'help'];
+
+const common: Options = {
   format: ['cjs'],
   outExtension: () => ({ js: '.cjs' }),
   platform: 'node',
   target: 'node20',
-  splitting: true,
+  // tsup's CommonJS splitting mis-rewrites minified classes (docs/decisions/0001-cjs-bundle.md).
   minify: false,
   sourcemap: false,
-  clean: true,
   bundle: true,
   noExternal: [/.*/],
   define: { BERTH_VERSION: JSON.stringify(version) },
-  banner: { js: '#!/usr/bin/env node' },
-});
+};
+
+/**
+ * Two builds (docs/decisions/0001-cjs-bundle.md):
+ *  - dist/berth.cjs: the entry, ONE file with no chunks, holding what `state`, `list` and
+ *    `--version` need: managers call these constantly and every extra file costs start-up time;
+ *  - dist/commands/*.cjs and their shared chunks: everything else, required only when used.
+ */
+export default defineConfig([
+  {
+    ...common,
+    entry: { berth: 'core/cli/berth.ts' },
+    splitting: false,
+    banner: { js: '#!/usr/bin/env node' },
+    // import() of a lazy module becomes require(): Node's ES module loader would cost ~8 ms more.
+    esbuildOptions(options) {
+      options.supported = { ...options.supported, 'dynamic-import': false };
+    },
+    esbuildPlugins: [
+      {
+        name: 'berth-lazy-modules',
+        setup(build) {
+          build.onResolve({ filter: /^\.\/(commands\/[a-z-]+|help)\.js$/ }, (args) => {
+            const name = args.path.slice(2, -3);
+            if (!lazyModules.includes(name)) return undefined;
+            return { path: `./${name}.cjs`, external: true };
+          });
+        },
+      },
+    ],
+  },
+  {
+    ...common,
+    entry: Object.fromEntries(lazyModules.map((m) => [m, `core/cli/${m}.ts`])),
+    splitting: true,
+  },
+]);

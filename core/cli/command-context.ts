@@ -11,5 +11,5 @@ export interface CommandContext {
   version: string;
 }
 
-/** Every command module's default export: resolves to the exit code. */
+/** What every command module exports as `command`: resolves to the exit code. */
 export type CommandHandler = (ctx: CommandContext) => Promise<number>;

@@ -1,9 +1,5 @@
 import { commands, findCommand, globalFlags, type FlagSpec } from './command-table.js';
 
-export function versionText(version: string, specVersion: string): string {
-  return `berth version ${version}\nspec: ${specVersion}\nnode: ${process.version}\n`;
-}
-
 /** `berth --help` or `berth help <verb>`. */
 export function helpText(command?: string): string {
   if (command) {

@@ -1,19 +1,26 @@
-import { RuntimeError, describeCause, formatDiagnostic } from '../errors/runtime-error.js';
+import { RuntimeError, describeCause, formatDiagnostic, isRuntimeError } from '../errors/runtime-error.js';
 import { exitCodeOf } from '../errors/exit-codes.js';
 import { formatLogLine } from '../errors/log-line.js';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, writeSync } from 'node:fs';
+import { implementedOciVersion } from '../spec/oci-version.js';
 import type { CommandContext, CommandHandler } from './command-context.js';
+import { command as list } from './commands/list.js';
+import { command as state } from './commands/state.js';
 import { parseArgv, parseGlobals, type GlobalOptions } from './parse-argv.js';
 
-/** Each command is its own chunk: `berth state` never loads what `create` needs. */
-const handlers: Record<string, () => Promise<{ default: CommandHandler }>> = {
+/**
+ * Each command that changes containers is its own chunk, loaded on demand. `state` and `list`
+ * are bundled into the entry itself: managers call them constantly, and every extra file costs
+ * start-up time (bench/startup.mjs).
+ */
+const handlers: Record<string, () => Promise<{ command: CommandHandler }>> = {
   create: () => import('./commands/create.js'),
   start: () => import('./commands/start.js'),
-  state: () => import('./commands/state.js'),
+  state: async () => ({ command: state }),
   kill: () => import('./commands/kill.js'),
   delete: () => import('./commands/delete.js'),
   run: () => import('./commands/run.js'),
-  list: () => import('./commands/list.js'),
+  list: async () => ({ command: list }),
   spec: () => import('./commands/spec.js'),
   features: () => import('./commands/features.js'),
   check: () => import('./commands/check.js'),
@@ -25,11 +32,30 @@ export interface Io {
   cwd: string;
 }
 
+/**
+ * Writes go straight to fds 1 and 2: touching process.stdout on a pipe (how managers call
+ * berth) builds a net.Socket and loads node:net, ~5 ms for a few hundred bytes.
+ */
 const processIo: Io = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
+  stdout: (text) => writeAll(1, text),
+  stderr: (text) => writeAll(2, text),
   cwd: process.cwd(),
 };
+
+function writeAll(fd: number, text: string): void {
+  let buffer = Buffer.from(text);
+  while (buffer.length > 0) {
+    try {
+      buffer = buffer.subarray(writeSync(fd, buffer));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') return;
+      if (code !== 'EAGAIN') throw e;
+      // A full non-blocking pipe: wait a moment for the reader.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
+  }
+}
 
 /** Run one berth invocation; resolves to the exit code. The bin entry is the only exit site. */
 export async function main(argv: readonly string[], version: string, io: Io = processIo): Promise<number> {
@@ -38,9 +64,7 @@ export async function main(argv: readonly string[], version: string, io: Io = pr
     globals = parseGlobals(argv);
     const parsed = parseArgv(argv);
     if (parsed.kind === 'version') {
-      const { versionText } = await import('./help.js');
-      const { implementedOciVersion } = await import('../spec/oci-version.js');
-      io.stdout(versionText(version, implementedOciVersion));
+      io.stdout(`berth version ${version}\nspec: ${implementedOciVersion}\nnode: ${process.version}\n`);
       return 0;
     }
     if (parsed.kind === 'help') {
@@ -48,7 +72,7 @@ export async function main(argv: readonly string[], version: string, io: Io = pr
       io.stdout(helpText(parsed.command));
       return 0;
     }
-    const handler = (await handlers[parsed.command]!()).default;
+    const handler = (await handlers[parsed.command]!()).command;
     const ctx: CommandContext = { globals: parsed.globals, flags: parsed.flags, args: parsed.args, cwd: io.cwd, stdout: io.stdout, stderr: io.stderr, version };
     return await handler(ctx);
   } catch (e) {
@@ -62,7 +86,7 @@ export async function main(argv: readonly string[], version: string, io: Io = pr
  * problems gets one line per problem.
  */
 export function reportFailure(e: unknown, globals: GlobalOptions | undefined, io: Io, now = new Date()): number {
-  const error = e instanceof RuntimeError ? e : new RuntimeError('SYSTEM', `internal error: ${describeCause(e)}`, { cause: e });
+  const error = isRuntimeError(e) ? e : new RuntimeError('SYSTEM', `internal error: ${describeCause(e)}`, { cause: e });
   if (globals?.log) {
     try {
       appendFileSync(globals.log, formatLogLine(globals.logFormat, 'error', error.message, now));
@@ -76,6 +100,6 @@ export function reportFailure(e: unknown, globals: GlobalOptions | undefined, io
   } else {
     io.stderr(`${error.message}\n`);
   }
-  if (globals?.debug && !(e instanceof RuntimeError) && e instanceof Error && e.stack) io.stderr(`${e.stack}\n`);
+  if (globals?.debug && !isRuntimeError(e) && e instanceof Error && e.stack) io.stderr(`${e.stack}\n`);
   return exitCodeOf(error.kind);
 }

@@ -97,6 +97,12 @@ export function describeCause(cause: unknown): string {
   return String(cause);
 }
 
+/**
+ * Structural, not instanceof: the CLI entry and the lazily loaded command bundles each carry
+ * their own copy of this class (tsup.config.ts), and an error crosses from one to the other.
+ */
 export function isRuntimeError(e: unknown, kind?: ErrorKind): e is RuntimeError {
-  return e instanceof RuntimeError && (kind === undefined || e.kind === kind);
+  if (!(e instanceof Error) || e.name !== 'RuntimeError') return false;
+  const found = (e as { kind?: unknown }).kind;
+  return typeof found === 'string' && (kind === undefined || found === kind);
 }

@@ -2,7 +2,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, r
 import { join } from 'node:path';
 import { RuntimeError } from '../errors/runtime-error.js';
 import type { ContainerRecord } from './container-record.js';
-import { IdLock } from './id-lock.js';
+import type { IdLock } from './id-lock.js';
 import { containerIdProblem } from '../spec/container-id.js';
 
 /**
@@ -12,11 +12,9 @@ import { containerIdProblem } from '../spec/container-id.js';
  * Kept free of DI decorators: `berth state` constructs it directly to start fast.
  */
 export class StateStore {
-  private readonly lock: IdLock;
+  private lock: IdLock | undefined;
 
-  constructor(readonly root: string) {
-    this.lock = new IdLock(root);
-  }
+  constructor(readonly root: string) {}
 
   /** The container's directory; an id that is not a valid container id never becomes a path. */
   containerDir(id: string): string {
@@ -28,6 +26,8 @@ export class StateStore {
   /** Run `fn` holding the container's lock, so concurrent invocations on one id serialize. */
   async withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
     this.containerDir(id);
+    // Loaded on first use: node:net and node:crypto cost ~10 ms that read-only verbs never need.
+    this.lock ??= new (await import('./id-lock.js')).IdLock(this.root);
     const release = await this.lock.acquire(id);
     try {
       return await fn();

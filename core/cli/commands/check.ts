@@ -15,4 +15,4 @@ const check: CommandHandler = async (ctx) => {
   ctx.stdout(`${loaded.bundle}: valid; backend ${choice!.name}${choice!.payload ? ` with payload ${choice!.payload}` : ''} (${choice!.reason})\n`);
   return 0;
 };
-export default check;
+export { check as command };

@@ -7,4 +7,4 @@ const create: CommandHandler = async (ctx) => {
   await buildContainer(ctx.globals).get(CreateOperation).create(createRequestFrom(ctx, false));
   return 0;
 };
-export default create;
+export { create as command };

@@ -6,4 +6,4 @@ const del: CommandHandler = async (ctx) => {
   await buildContainer(ctx.globals).get(DeleteOperation).delete(ctx.args[0]!, { force: ctx.flags.force === true });
   return 0;
 };
-export default del;
+export { del as command };

@@ -6,4 +6,4 @@ const features: CommandHandler = async (ctx) => {
   ctx.stdout(`${JSON.stringify(mergeFeatures(builtinDescriptors, ctx.version), null, 4)}\n`);
   return 0;
 };
-export default features;
+export { features as command };

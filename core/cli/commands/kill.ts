@@ -14,4 +14,4 @@ const kill: CommandHandler = async (ctx) => {
   await buildContainer(ctx.globals).get(KillOperation).kill(ctx.args[0]!, signal, { all: ctx.flags.all === true });
   return 0;
 };
-export default kill;
+export { kill as command };

@@ -10,4 +10,4 @@ const list: CommandHandler = async (ctx) => {
   else ctx.stdout(formatTable(states));
   return 0;
 };
-export default list;
+export { list as command };

@@ -7,4 +7,4 @@ const run: CommandHandler = async (ctx) => {
   const detach = ctx.flags.detach === true;
   return buildContainer(ctx.globals).get(RunOperation).run({ ...createRequestFrom(ctx, !detach), detach, keep: ctx.flags.keep === true });
 };
-export default run;
+export { run as command };

@@ -17,4 +17,4 @@ const spec: CommandHandler = async (ctx) => {
   }
   return 0;
 };
-export default spec;
+export { spec as command };

@@ -6,4 +6,4 @@ const start: CommandHandler = async (ctx) => {
   await buildContainer(ctx.globals).get(StartOperation).start(ctx.args[0]!);
   return 0;
 };
-export default start;
+export { start as command };

@@ -8,4 +8,4 @@ const state: CommandHandler = async (ctx) => {
   ctx.stdout(formatState(queryState(new StateStore(ctx.globals.root ?? defaultRoot), ctx.args[0]!)));
   return 0;
 };
-export default state;
+export { state as command };
