@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Descriptor } from '../../backend/backend.js';
 import { DescriptorRegistry } from '../../backend/backend-registry.js';
 import { MemoryLogger } from '../../log/logger.js';
 import { defaultSpec } from '../../spec/default-spec.js';
@@ -16,12 +17,12 @@ import { StartOperation } from '../start.js';
 import { ProcessBackend, processBackendDescriptor } from './process-backend.js';
 
 /** The lifecycle engine wired by hand (as unit tests do) around a ProcessBackend test double. */
-export function engineFixture() {
+export function engineFixture(extra: Descriptor[] = []) {
   const dir = mkdtempSync(join(tmpdir(), 'berth-engine-'));
   const root = join(dir, 'root');
   const backend = new ProcessBackend();
   const store = new StateStore(root);
-  const registry = new DescriptorRegistry([processBackendDescriptor(backend)]);
+  const registry = new DescriptorRegistry([processBackendDescriptor(backend), ...extra]);
   const log = new MemoryLogger();
   const runtime: RuntimeOptions = { root, systemdCgroup: false, rootless: false };
   const create = new CreateOperation(store, registry, log, runtime);
