@@ -21,7 +21,7 @@ export type { Capabilities, Hook, HookKind, Hooks, IdMapping, Linux, Mount, Name
 export type { BackendFeatures, LinuxFeatures } from './spec/features.js';
 export type { ContainerState, HookState, Status } from './spec/state.js';
 export type { Logger } from './log/logger.js';
-export { RuntimeError, type Diagnostic, type ErrorKind } from './errors/runtime-error.js';
+export { describeCause, RuntimeError, type Diagnostic, type ErrorKind } from './errors/runtime-error.js';
 export { pointerOf } from './spec/json-pointer.js';
 export { signalIfAlive, waitGone } from './lifecycle/process-control.js';
 export { rpcCodeOf, kindOfRpcCode } from './errors/exit-codes.js';

@@ -3,6 +3,7 @@
  * stable `kind`; the kind alone decides the exit code and the JSON-RPC code (see exit-codes.ts).
  * Pure: no I/O here.
  */
+import { getSystemErrorMap } from 'node:util';
 
 export type ErrorKind =
   /** bad command line: unknown flag, missing argument (exit 2, like urfave/cli) */
@@ -89,12 +90,19 @@ export function describeCause(cause: unknown): string {
   if (cause instanceof Error) {
     const errno = cause as NodeJS.ErrnoException;
     if (errno.code && errno.syscall) {
-      const text = errno.message.replace(/^[A-Z]+: /, '');
-      return text;
+      // fs errors read "ENOENT: no such file or directory, open '/x'"; spawn errors only
+      // "spawn /x ENOENT", so those get the system's text for the code.
+      if (errno.message.startsWith(`${errno.code}: `)) return errno.message.slice(errno.code.length + 2);
+      return systemErrorText(errno.code) ?? errno.message;
     }
     return cause.message;
   }
   return String(cause);
+}
+
+function systemErrorText(code: string): string | undefined {
+  for (const [name, text] of getSystemErrorMap().values()) if (name === code) return text;
+  return undefined;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { spawn, type StdioOptions } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { RuntimeError, type Backend, type ContainerContext, type CreateContext, type CreateOptions, type Mount, type Spec } from '../../core/plugin-api.js';
+import { describeCause, RuntimeError, type Backend, type ContainerContext, type CreateContext, type CreateOptions, type Mount, type Spec } from '../../core/plugin-api.js';
 import { delegatedRuntime } from './descriptor.js';
 
 /**
@@ -151,7 +151,7 @@ async function invoke(runtime: string, step: string, id: string, args: string[],
       if (stderr.length < 4096) stderr += chunk.toString('utf8');
     });
     child.once('error', (e: NodeJS.ErrnoException) => {
-      fail(new RuntimeError('BACKEND', `${id}: cannot run the delegated runtime ${runtime} for ${step}: ${errnoText(e)}`, { cause: e }));
+      fail(new RuntimeError('BACKEND', `${id}: cannot run the delegated runtime ${runtime} for ${step}: ${describeCause(e)}`, { cause: e }));
     });
     child.once('close', (exitCode, exitSignal) => done({ code: exitCode, signal: exitSignal, stderr }));
   });
@@ -184,7 +184,7 @@ function readPid(pidFile: string, runtime: string, id: string): number {
   try {
     text = readFileSync(pidFile, 'utf8').trim();
   } catch (e) {
-    throw new RuntimeError('BACKEND', `${id}: delegated runtime ${runtime} create wrote no pid file ${pidFile}: ${errnoText(e as NodeJS.ErrnoException)}`, { cause: e });
+    throw new RuntimeError('BACKEND', `${id}: delegated runtime ${runtime} create wrote no pid file ${pidFile}: ${describeCause(e)}`, { cause: e });
   }
   if (!/^[1-9][0-9]*$/.test(text)) throw new RuntimeError('BACKEND', `${id}: delegated runtime ${runtime} create wrote ${JSON.stringify(text)} to its pid file, not a pid`);
   return Number(text);
@@ -216,13 +216,3 @@ function readFrom(path: string, offset: number): string {
   }
 }
 
-function errnoText(e: NodeJS.ErrnoException): string {
-  switch (e.code) {
-    case 'ENOENT':
-      return 'no such file or directory';
-    case 'EACCES':
-      return 'permission denied';
-    default:
-      return e.message;
-  }
-}

@@ -12,18 +12,9 @@ export interface BerthResult {
   stderr: string;
 }
 
-/**
- * Run berth and wait for it to exit. Its stdout and stderr go to files, not pipes: a container
- * inherits berth's stdio (as with runc), and waiting for a pipe would wait for the container too.
- */
+/** Run berth and wait for it to exit. */
 export function runBerth(args: readonly string[], options: { cwd?: string; input?: string } = {}): BerthResult {
-  if (!existsSync(berthBin)) throw new Error(`${berthBin} is missing: run \`npm run build\` first`);
-  const env = { ...process.env };
-  delete env.NODE_EXTRA_CA_CERTS;
-  const dir = mkdtempSync(join(tmpdir(), 'berth-out-'));
-  const out = openSync(join(dir, 'stdout'), 'w+');
-  const err = openSync(join(dir, 'stderr'), 'w+');
-  try {
+  return withOutputFiles((out, err, env) => {
     const r = spawnSync(process.execPath, [berthBin, ...args], {
       cwd: options.cwd,
       input: options.input,
@@ -31,30 +22,39 @@ export function runBerth(args: readonly string[], options: { cwd?: string; input
       env,
       timeout: 60_000,
     });
-    return { code: r.status ?? -1, stdout: readFileSync(join(dir, 'stdout'), 'utf8'), stderr: readFileSync(join(dir, 'stderr'), 'utf8') };
-  } finally {
-    closeSync(out);
-    closeSync(err);
-    rmSync(dir, { recursive: true, force: true });
-  }
+    return r.status ?? -1;
+  });
 }
 
 /** runBerth without blocking the test process, for concurrent invocations. */
 export async function runBerthAsync(args: readonly string[]): Promise<BerthResult> {
+  return withOutputFiles((out, err, env) => {
+    const child = spawn(process.execPath, [berthBin, ...args], { stdio: ['ignore', out, err], env });
+    // 'exit', not 'close': a container may hold berth's stdio open long after berth is gone.
+    return new Promise<number>((resolve) => child.once('exit', (c) => resolve(c ?? -1)));
+  });
+}
+
+/**
+ * berth's stdout and stderr go to files, not pipes: a container inherits berth's stdio (as with
+ * runc), and waiting for a pipe to close would wait for the container too.
+ */
+function withOutputFiles(run: (out: number, err: number, env: NodeJS.ProcessEnv) => number): BerthResult;
+function withOutputFiles(run: (out: number, err: number, env: NodeJS.ProcessEnv) => Promise<number>): Promise<BerthResult>;
+function withOutputFiles(run: (out: number, err: number, env: NodeJS.ProcessEnv) => number | Promise<number>): BerthResult | Promise<BerthResult> {
   if (!existsSync(berthBin)) throw new Error(`${berthBin} is missing: run \`npm run build\` first`);
   const env = { ...process.env };
   delete env.NODE_EXTRA_CA_CERTS;
   const dir = mkdtempSync(join(tmpdir(), 'berth-out-'));
   const out = openSync(join(dir, 'stdout'), 'w+');
   const err = openSync(join(dir, 'stderr'), 'w+');
-  try {
-    const child = spawn(process.execPath, [berthBin, ...args], { stdio: ['ignore', out, err], env });
-    // 'exit', not 'close': a container may hold berth's stdio open long after berth is gone.
-    const code = await new Promise<number>((resolve) => child.once('exit', (c) => resolve(c ?? -1)));
-    return { code, stdout: readFileSync(join(dir, 'stdout'), 'utf8'), stderr: readFileSync(join(dir, 'stderr'), 'utf8') };
-  } finally {
+  const finish = (code: number): BerthResult => {
     closeSync(out);
     closeSync(err);
+    const result = { code, stdout: readFileSync(join(dir, 'stdout'), 'utf8'), stderr: readFileSync(join(dir, 'stderr'), 'utf8') };
     rmSync(dir, { recursive: true, force: true });
-  }
+    return result;
+  };
+  const code = run(out, err, env);
+  return typeof code === 'number' ? finish(code) : code.then(finish);
 }
