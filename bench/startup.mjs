@@ -371,6 +371,37 @@ function main(cleanups) {
     rows.push({ key: `${rt.key}-version`, name: versionName, argv: [rt.bin, '--version'], expectStatus: 0, check: (r) => r.stdout.length > 0 });
   }
 
+  // berth with a real created container: the delegate backend (runc does the isolation).
+  const runcBin = runtimes.find((r) => r.key === 'runc')?.bin;
+  const foundName = 'berth state ID (delegate)';
+  if (!isRoot) skipped.push({ name: foundName, reason: 'creating a container needs root' });
+  else if (!busybox?.path) skipped.push({ name: foundName, reason: busybox?.reason ?? 'no busybox' });
+  else if (!runcBin) skipped.push({ name: foundName, reason: 'runc not installed' });
+  else {
+    const bundle = path.join(tmp, 'bundle-berth');
+    const id = `berth-bench-berth-${process.pid}`;
+    makeBundle(bundle, busybox.path, runcBin);
+    const configPath = path.join(bundle, 'config.json');
+    const config = JSON.parse(fs.readFileSync(configPath, 'utf8'));
+    config.annotations = { 'run.berth.backend': 'delegate', 'run.berth.delegate.runtime': runcBin };
+    fs.writeFileSync(configPath, JSON.stringify(config));
+    cleanups.push(() => spawnSync(NODE, [berthBin, '--root', berthRoot, 'delete', '--force', id], { stdio: 'ignore', env: benchEnv, timeout: 30_000 }));
+    const logFile = path.join(tmp, 'berth-create.log');
+    const fd = fs.openSync(logFile, 'w');
+    const r = spawnSync(NODE, [berthBin, '--root', berthRoot, 'create', '--bundle', bundle, id], { stdio: ['ignore', fd, fd], env: benchEnv, timeout: 60_000 });
+    fs.closeSync(fd);
+    if (r.status !== 0) skipped.push({ name: foundName, reason: `berth create failed: ${fs.readFileSync(logFile, 'utf8').trim().slice(0, 300)}` });
+    else {
+      rows.push({
+        key: 'berth-state-found', name: foundName, argv: [NODE, berthBin, '--root', berthRoot, 'state', id], expectStatus: 0,
+        check: (res) => {
+          const st = JSON.parse(res.stdout);
+          return st.id === id && st.status === 'created' && st.pid > 0;
+        },
+      });
+    }
+  }
+
   // Each command once, checked, before any timing: a fast failure must not pass for a fast start.
   for (const row of rows) {
     const r = run(row.argv);
@@ -384,7 +415,7 @@ function main(cleanups) {
   }
 
   // Table order: baseline, berth, runc, crun.
-  const order = ['node', 'berth-version', 'berth-state', 'runc-state', 'crun-state', 'runc-version', 'crun-version'];
+  const order = ['node', 'berth-version', 'berth-state', 'berth-state-found', 'runc-state', 'crun-state', 'runc-version', 'crun-version'];
   rows.sort((a, b) => order.indexOf(a.key) - order.indexOf(b.key));
 
   say('');
@@ -407,11 +438,12 @@ function main(cleanups) {
     for (const s of skipped) say(`skipped ${s.name}: ${s.reason}`);
   }
 
-  const delta = byKey['berth-state'].mean - base;
+  // The target is judged on a real container when there is one, else on the lookup-miss path.
+  const judged = byKey['berth-state-found'] ?? byKey['berth-state'];
+  const delta = judged.mean - base;
   const pass = delta <= TARGET_MS;
   say('');
-  say(`target: berth state <= node -e 0 + ${TARGET_MS} ms: ${pass ? 'PASS' : 'FAIL'} (delta ${delta.toFixed(1)} ms)`);
-  say('(berth state is measured on an unknown id, the lookup-miss path: this bench creates no berth container)');
+  say(`target: berth state <= node -e 0 + ${TARGET_MS} ms: ${pass ? 'PASS' : 'FAIL'} (delta ${delta.toFixed(1)} ms, ${judged.name})`);
 
   if (opts.json) {
     const report = {
