@@ -134,6 +134,10 @@ export class CreateOperation {
     backendUndo.commit();
     const initIdentity = identify(created.pid);
     record = { ...record, init: initIdentity ?? { pid: created.pid, startTime: '' }, backendState: created.backendState ?? {} };
+    // runtime.md: a failing create-phase hook is an error; the container is destroyed (step 12)
+    // and then the poststop hooks run (step 13). Undo runs in reverse, so this comes first.
+    let hookFailed = false;
+    undo.onUndo('run poststop hooks after a failed hook', () => (hookFailed ? this.runPoststop(spec, record) : undefined));
     undo.onUndo('destroy the container', async () => {
       if (record.init) await killAndWait(record.init);
       await backend.delete({ ...ctx, pid: created.pid, backendState: record.backendState ?? {} }, { force: true });
@@ -143,9 +147,7 @@ export class CreateOperation {
     try {
       await hooks.runRemaining(['prestart', 'createRuntime', 'createContainer'], created.pid);
     } catch (e) {
-      // runtime.md: a failing create-phase hook is an error; the container is destroyed
-      // (undo, below) and the lifecycle continues with the poststop hooks.
-      undo.onUndo('run poststop hooks', () => this.runPoststop(spec, record));
+      hookFailed = true;
       throw e;
     }
 

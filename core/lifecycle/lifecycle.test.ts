@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RuntimeError } from '../errors/runtime-error.js';
@@ -177,24 +177,27 @@ describe('hooks', () => {
         poststop: [recordingHook(out, 'poststop')],
       };
     });
+    f.backend.onDelete = () => appendFileSync(join(out, 'order'), 'backend delete\n');
     const e = await failure(f.create.create(f.createRequest('h3', bundle)));
     expect(e.kind).toBe('HOOK_FAILED');
     expect(e.message).toContain('createRuntime hook #0 (/bin/sh): exited with status 3: network setup failed');
     expect(readdirSync(f.root)).toEqual([]);
-    expect(existsSync(join(out, 'poststop.json'))).toBe(true);
+    // Destroyed first (step 12), then poststop (step 13).
+    expect(readFileSync(join(out, 'order'), 'utf8').trim().split('\n')).toEqual(['backend delete', 'poststop']);
     expect(f.backend.calls.map((c) => c.op)).toEqual(['create', 'delete']);
   });
 
   it('a failing poststart hook is an error that stops and destroys the container (runtime-spec v1.3)', async () => {
     f = engineFixture();
     const bundle = f.bundle('h', (s) => void (s.hooks = { poststart: [{ path: '/bin/false' }], poststop: [recordingHook(f.dir, 'poststop')] }));
+    f.backend.onDelete = () => appendFileSync(join(f.dir, 'order'), 'backend delete\n');
     await f.create.create(f.createRequest('h4', bundle));
     const init = f.store.read('h4').init!;
     const e = await failure(f.start.start('h4'));
     expect(e.kind).toBe('HOOK_FAILED');
     expect(f.store.list()).toEqual([]);
     expect(liveness(init)).not.toBe('alive');
-    expect(existsSync(join(f.dir, 'poststop.json'))).toBe(true);
+    expect(readFileSync(join(f.dir, 'order'), 'utf8').trim().split('\n')).toEqual(['backend delete', 'poststop']);
   });
 
   it('a failing startContainer hook fails start before the program runs and destroys the container', async () => {

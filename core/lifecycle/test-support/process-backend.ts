@@ -58,8 +58,12 @@ export class ProcessBackend implements Backend {
     process.kill(ctx.pid, signal);
   }
 
+  /** Called when delete runs, so tests can order it against hooks. */
+  onDelete: (id: string) => void = () => {};
+
   async delete(ctx: ContainerContext, options: { force: boolean }) {
     this.calls.push({ op: 'delete', id: ctx.id, detail: options });
+    this.onDelete(ctx.id);
   }
 }
 
