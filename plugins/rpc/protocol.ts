@@ -12,7 +12,7 @@
  * core/errors/exit-codes.ts: 1009 BACKEND, 1006 UNSUPPORTED, ...) and a message naming what is wrong.
  * If create fails, berth calls delete with force so the backend can clean up what it made.
  */
-import type { CreateOptions, HookKind, JsonObject, Spec } from '../../core/plugin-api.js';
+import type { ContainerContext, CreateOptions, HookKind, JsonObject } from '../../core/plugin-api.js';
 
 export const rpcProtocolVersion = 1;
 export const rpcCommandAnnotation = 'run.berth.rpc.command';
@@ -40,17 +40,8 @@ export interface InitializeResult {
   name: string;
 }
 
-/** What the backend knows of a container (ContainerContext without berth's in-process objects). */
-export interface ContainerInfo {
-  id: string;
-  bundle: string;
-  rootfs: string;
-  spec: Spec;
-  stateDir: string;
-  /** Host pid recorded at create; 0 during create. */
-  pid: number;
-  backendState: JsonObject;
-}
+/** What the backend knows of a container: ContainerContext without berth's in-process logger. */
+export type ContainerInfo = Omit<ContainerContext, 'log'>;
 
 export interface CreateParams {
   container: ContainerInfo;
