@@ -25,3 +25,4 @@ export { describeCause, RuntimeError, type Diagnostic, type ErrorKind } from './
 export { pointerOf } from './spec/json-pointer.js';
 export { signalIfAlive, waitGone } from './lifecycle/process-control.js';
 export { rpcCodeOf, kindOfRpcCode } from './errors/exit-codes.js';
+export { linuxCapabilities } from './spec/capabilities.js';

@@ -1,0 +1,52 @@
+import { pointerOf, type Diagnostic, type Spec } from '../../core/plugin-api.js';
+import { parseMountOptions } from './mount-options.js';
+
+/** sysctl keys that belong to a namespace, and which one (runc's list). */
+function sysctlNamespace(key: string): 'ipc' | 'network' | 'uts' | undefined {
+  if (['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'].includes(key)) return 'ipc';
+  if (key.startsWith('fs.mqueue.')) return 'ipc';
+  if (key.startsWith('net.')) return 'network';
+  if (key === 'kernel.hostname' || key === 'kernel.domainname') return 'uts';
+  return undefined;
+}
+
+/**
+ * The native backend's own rules, pure: what it needs (a mount namespace), what would change the
+ * host (a sysctl outside the container's namespaces), and what it does not implement yet, each
+ * refused with its pointer rather than silently ignored.
+ */
+export function validateForNative(spec: Spec): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const report = (message: string, ...path: (string | number)[]) => out.push({ pointer: pointerOf(...path), message });
+  const linux = spec.linux ?? {};
+  const namespaces = linux.namespaces ?? [];
+  const has = (type: string) => namespaces.some((n) => n.type === type);
+  const isNew = (type: string) => namespaces.some((n) => n.type === type && !n.path);
+
+  if (!has('mount')) report('the native backend needs a mount namespace: add {"type": "mount"}', 'linux', 'namespaces');
+  if (spec.hostname !== undefined && !has('uts')) report('cannot set the hostname without a private UTS namespace', 'hostname');
+  if (spec.domainname !== undefined && !has('uts')) report('cannot set the domainname without a private UTS namespace', 'domainname');
+
+  for (const key of Object.keys(linux.sysctl ?? {})) {
+    const ns = sysctlNamespace(key);
+    if (!ns) report('is not namespaced: setting it would change the host for everyone', 'linux', 'sysctl', key);
+    else if (!isNew(ns)) report(`needs a new ${ns} namespace, or it would change the host's`, 'linux', 'sysctl', key);
+  }
+
+  // Not implemented yet by the native backend: refused, never silently ignored.
+  const notYet = (what: string, ...path: (string | number)[]) => report(`${what} is not implemented by the native backend yet`, ...path);
+  if (linux.seccomp) notYet('seccomp', 'linux', 'seccomp');
+  if (has('time')) notYet('a time namespace', 'linux', 'namespaces');
+  if (linux.timeOffsets) notYet('time offsets', 'linux', 'timeOffsets');
+  if (spec.process?.terminal) notYet('a terminal (--console-socket)', 'process', 'terminal');
+  if (spec.process?.scheduler) notYet('the scheduler policy', 'process', 'scheduler');
+  if (spec.process?.execCPUAffinity) notYet('execCPUAffinity', 'process', 'execCPUAffinity');
+  if (linux.intelRdt) notYet('Intel RDT', 'linux', 'intelRdt');
+  if (linux.personality?.flags && linux.personality.flags.length > 0) notYet('personality flags', 'linux', 'personality', 'flags');
+  (spec.mounts ?? []).forEach((mount, i) => {
+    const parsed = parseMountOptions(mount.options);
+    if (parsed.recursive.length > 0) notYet(`recursive mount options (${parsed.recursive.join(', ')})`, 'mounts', i, 'options');
+    if (parsed.idmap || mount.uidMappings || mount.gidMappings) notYet('id-mapped mounts', 'mounts', i);
+  });
+  return out;
+}

@@ -1,0 +1,250 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { defaultSpec } from '../../core/spec/default-spec.js';
+import { arbitraryValidConfig } from '../../core/spec/test-support/arbitrary-config.js';
+import type { Spec } from '../../core/plugin-api.js';
+import { linuxCapabilities } from '../../core/plugin-api.js';
+import { validateForNative } from './native-validate.js';
+import { compilePlan, type HostFacts, type PlanInput } from './plan.js';
+import { CloneFlag, encodePlan, Op, wireMagic, wireVersion, type Plan, type PlanOp } from './wire.js';
+
+const host: HostFacts = { pathKinds: {}, cgroupV1: [{ dir: 'memory', options: 'memory' }], cgroup2: 'unified' };
+const input = (spec: Spec, extra: Partial<PlanInput> = {}): PlanInput => ({
+  spec,
+  bundle: '/bundle',
+  rootfs: '/bundle/rootfs',
+  execFifo: '/run/berth/c/exec.fifo',
+  noPivot: false,
+  preserveFds: 0,
+  listenFds: 0,
+  foreground: false,
+  host,
+  ...extra,
+});
+
+/**
+ * Configs the native backend accepts: valid configs with what it refuses (or does not implement
+ * yet) taken out, a mount namespace added, and sysctls only where their namespace is new.
+ */
+const nativeConfig = arbitraryValidConfig
+  .map((original) => {
+    const spec = structuredClone(original);
+    const linux = (spec.linux ??= {});
+    delete linux.seccomp;
+    delete linux.timeOffsets;
+    delete linux.intelRdt;
+    if (linux.personality) delete linux.personality.flags;
+    linux.namespaces = (linux.namespaces ?? []).filter((n) => n.type !== 'time');
+    if (!linux.namespaces.some((n) => n.type === 'mount')) linux.namespaces.push({ type: 'mount' });
+    const fresh = (type: string) => linux.namespaces!.some((n) => n.type === type && !n.path);
+    if (!linux.namespaces.some((n) => n.type === 'uts')) {
+      delete spec.hostname;
+      delete spec.domainname;
+    }
+    linux.sysctl = Object.fromEntries(Object.entries(linux.sysctl ?? {}).filter(([k]) => (k.startsWith('net.') && fresh('network')) || (k.startsWith('fs.mqueue.') && fresh('ipc'))));
+    const process = spec.process!;
+    process.terminal = false;
+    delete process.consoleSize;
+    delete process.scheduler;
+    delete process.execCPUAffinity;
+    spec.mounts = (spec.mounts ?? []).map((m) => ({ ...m, options: (m.options ?? []).filter((o) => o !== 'idmap' && o !== 'ridmap' && !/^r(ro|rw|no|dev|exec|suid|diratime|relatime|atime|strictatime|symfollow)/.test(o)) }));
+    for (const m of spec.mounts) {
+      delete m.uidMappings;
+      delete m.gidMappings;
+    }
+    return spec;
+  })
+  .filter((spec) => validateForNative(spec).length === 0);
+const hostFor = (spec: Spec): HostFacts => ({
+  ...host,
+  pathKinds: Object.fromEntries((spec.mounts ?? []).map((m) => [m.source?.startsWith('/') ? m.source : `/bundle/${m.source ?? ''}`, 'dir' as const])),
+});
+
+const names = (ops: PlanOp[]) => ops.map((o) => o.op);
+const index = (ops: PlanOp[], name: keyof typeof Op) => names(ops).indexOf(name);
+
+describe('compilePlan (property)', () => {
+  it('keeps runc\'s order and ends with exec of process.args', () => {
+    fc.assert(
+      fc.property(nativeConfig, (spec) => {
+        const { plan, diagnostics } = compilePlan(input(spec, { host: hostFor(spec) }));
+        expect(diagnostics).toEqual([]);
+        const child = plan.child;
+        const last = child.at(-1)!;
+        expect(last.op).toBe('EXEC');
+        const args = spec.process!.args!;
+        expect(last.args[0]).toBe(args.length);
+        expect(last.args.slice(1, 1 + args.length)).toEqual(args);
+        const env = last.args.slice(1 + args.length);
+        for (const e of spec.process!.env ?? []) expect(env).toContain(e);
+        expect(env.some((e) => String(e).startsWith('HOME='))).toBe(true);
+        // The create/start split: nothing of the user's runs before the exec fifo is released.
+        expect(index(child, 'WAIT_START')).toBeLessThan(index(child, 'CLOSE_FDS'));
+        expect(index(child, 'CLOSE_FDS')).toBe(child.length - 2);
+        // Mounts happen before the hooks' sync point, and that before pivot_root.
+        const sync = index(child, 'SYNC');
+        const pivot = index(child, 'PIVOT_ROOT');
+        expect(sync).toBeLessThan(pivot);
+        child.forEach((o, i) => {
+          if (['MOUNT_IN_ROOT', 'MKNOD_IN_ROOT', 'SYMLINK_IN_ROOT', 'BIND_DEVICE_IN_ROOT', 'REMOUNT_IN_ROOT', 'PROPAGATE_IN_ROOT'].includes(o.op)) {
+            expect(i).toBeLessThan(sync);
+            expect(o.args[0]).toBe('/bundle/rootfs');
+          }
+          if (['MASK_PATH', 'READONLY_PATH', 'REMOUNT_RO', 'WRITE_FILE'].includes(o.op)) expect(i).toBeGreaterThan(pivot);
+        });
+        // The bounding set shrinks while still privileged; identity changes before the final capability sets.
+        expect(index(child, 'DROP_BOUNDING')).toBeLessThan(child.findLastIndex((o) => o.op === 'SETUID'));
+        expect(child.findLastIndex((o) => o.op === 'SETUID')).toBeLessThan(index(child, 'SET_CAPS'));
+      }),
+    );
+  });
+
+  it('creates exactly the new namespaces and joins the others, user first', () => {
+    fc.assert(
+      fc.property(nativeConfig, (spec) => {
+        const { plan } = compilePlan(input(spec, { host: hostFor(spec) }));
+        const namespaces = spec.linux?.namespaces ?? [];
+        const flag: Record<string, number> = { mount: CloneFlag.CLONE_NEWNS, pid: CloneFlag.CLONE_NEWPID, network: CloneFlag.CLONE_NEWNET, ipc: CloneFlag.CLONE_NEWIPC, uts: CloneFlag.CLONE_NEWUTS, user: CloneFlag.CLONE_NEWUSER, cgroup: CloneFlag.CLONE_NEWCGROUP };
+        const expected = namespaces.filter((n) => !n.path).reduce((acc, n) => acc | (flag[n.type] ?? 0), 0);
+        expect(plan.cloneFlags).toBe(expected);
+        const joins = plan.pre.filter((o) => o.op === 'SETNS').map((o) => o.args[0]);
+        expect(joins.sort()).toEqual(namespaces.filter((n) => n.path).map((n) => n.path).sort());
+        const userJoin = namespaces.find((n) => n.type === 'user' && n.path);
+        if (userJoin) expect(plan.pre.find((o) => o.op === 'SETNS')!.args[0]).toBe(userJoin.path);
+        const maps = plan.parent.filter((o) => o.op === 'WRITE_CHILD_PROC').map((o) => o.args[0]);
+        expect(maps).toEqual(namespaces.some((n) => n.type === 'user' && !n.path) ? ['uid_map', 'gid_map'] : []);
+      }),
+    );
+  });
+
+  it('maps capability names to their kernel bit numbers', () => {
+    fc.assert(
+      fc.property(nativeConfig, (spec) => {
+        const { plan } = compilePlan(input(spec, { host: hostFor(spec) }));
+        const caps = spec.process!.capabilities ?? {};
+        const mask = (names: string[] = []) => names.reduce((m, n) => m | (1n << BigInt(linuxCapabilities.indexOf(n as never))), 0n);
+        const set = plan.child.find((o) => o.op === 'SET_CAPS')!;
+        expect(set.args).toEqual([mask(caps.effective), mask(caps.permitted), mask(caps.inheritable)]);
+        expect(plan.child.find((o) => o.op === 'DROP_BOUNDING')!.args).toEqual([mask(caps.bounding)]);
+        expect(plan.child.find((o) => o.op === 'SET_AMBIENT')!.args).toEqual([mask(caps.ambient)]);
+      }),
+    );
+  });
+
+  it('encodes into the wire format and decodes back to the same plan', () => {
+    fc.assert(
+      fc.property(nativeConfig, fc.boolean(), (spec, foreground) => {
+        const { plan } = compilePlan(input(spec, { host: hostFor(spec), foreground }));
+        expect(decodePlan(encodePlan(plan))).toEqual(normalise(plan));
+      }),
+    );
+  });
+});
+
+describe('compilePlan (examples)', () => {
+  it('the default config: runc\'s rootfs sequence', () => {
+    const spec = defaultSpec();
+    spec.process!.terminal = false;
+    const { plan } = compilePlan(input(spec));
+    expect(plan.cloneFlags).toBe(CloneFlag.CLONE_NEWPID | CloneFlag.CLONE_NEWNET | CloneFlag.CLONE_NEWIPC | CloneFlag.CLONE_NEWUTS | CloneFlag.CLONE_NEWNS | CloneFlag.CLONE_NEWCGROUP);
+    expect(names(plan.pre)).toEqual(['MKFIFO']);
+    expect(names(plan.parent)).toEqual(['REPORT_PID', 'RELEASE_CHILD']);
+    const mounts = plan.child.filter((o) => o.op === 'MOUNT_IN_ROOT').map((o) => `${o.args[1]}:${o.args[3]}`);
+    expect(mounts).toEqual(['/proc:proc', '/dev:tmpfs', '/dev/pts:devpts', '/dev/shm:tmpfs', '/dev/mqueue:mqueue', '/sys:sysfs', '/sys/fs/cgroup:tmpfs', '/sys/fs/cgroup/memory:cgroup', '/sys/fs/cgroup/unified:cgroup2']);
+    expect(plan.child.find((o) => o.op === 'MOUNT_IN_ROOT' && o.args[1] === '/dev')!.args[5]).toBe('mode=755,size=65536k');
+    expect(plan.child.filter((o) => o.op === 'MKNOD_IN_ROOT').map((o) => o.args[1])).toEqual(['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty']);
+    expect(plan.child.find((o) => o.op === 'REMOUNT_RO')!.args).toEqual(['/']);
+  });
+
+  it('a missing bind source is a diagnostic at its pointer', () => {
+    const spec = defaultSpec();
+    spec.mounts!.push({ destination: '/data', type: 'bind', source: 'data', options: ['rbind', 'ro'] });
+    const { diagnostics } = compilePlan(input(spec, { host: { ...host, pathKinds: { '/bundle/data': 'missing' } } }));
+    expect(diagnostics).toEqual([{ pointer: '/mounts/7/source', message: '/bundle/data does not exist on the host' }]);
+  });
+
+  it('a read-only bind mount is a bind then a remount, a file source is mounted on a file', () => {
+    const spec = defaultSpec();
+    spec.mounts = [{ destination: '/etc/resolv.conf', type: 'bind', source: '/etc/resolv.conf', options: ['rbind', 'ro', 'nosuid', 'rprivate'] }];
+    const { plan } = compilePlan(input(spec, { host: { ...host, pathKinds: { '/etc/resolv.conf': 'file' } } }));
+    const ops = plan.child.filter((o) => o.args[1] === '/etc/resolv.conf');
+    expect(ops).toEqual([
+      { op: 'MOUNT_IN_ROOT', args: ['/bundle/rootfs', '/etc/resolv.conf', '/etc/resolv.conf', '', 4096 | 16384, '', 1] },
+      { op: 'REMOUNT_IN_ROOT', args: ['/bundle/rootfs', '/etc/resolv.conf', 1 | 2] },
+      { op: 'PROPAGATE_IN_ROOT', args: ['/bundle/rootfs', '/etc/resolv.conf', (1 << 18) | 16384] },
+    ]);
+  });
+
+  it('LISTEN_FDS and --preserve-fds are passed through, and the container is told', () => {
+    const spec = defaultSpec();
+    const { plan } = compilePlan(input(spec, { listenFds: 2, preserveFds: 1 }));
+    expect(plan.child.find((o) => o.op === 'CLOSE_FDS')!.args).toEqual([3]);
+    const exec = plan.child.at(-1)!;
+    expect(exec.args).toContain('LISTEN_FDS=2');
+    expect(exec.args).toContain('LISTEN_PID=1');
+  });
+});
+
+describe('validateForNative', () => {
+  it('refuses what it would apply to the host, or cannot apply yet, naming the field', () => {
+    const spec = defaultSpec();
+    spec.linux!.sysctl = { 'kernel.panic': '1', 'net.ipv4.ip_forward': '1', 'kernel.shmmax': '1' };
+    spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== 'ipc' && n.type !== 'uts');
+    spec.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
+    expect(validateForNative(spec)).toEqual([
+      { pointer: '/hostname', message: 'cannot set the hostname without a private UTS namespace' },
+      { pointer: '/linux/sysctl/kernel.panic', message: 'is not namespaced: setting it would change the host for everyone' },
+      { pointer: '/linux/sysctl/kernel.shmmax', message: 'needs a new ipc namespace, or it would change the host\'s' },
+      { pointer: '/linux/seccomp', message: 'seccomp is not implemented by the native backend yet' },
+      { pointer: '/process/terminal', message: 'a terminal (--console-socket) is not implemented by the native backend yet' },
+    ]);
+  });
+});
+
+/** A test-side decoder of the wire format: proves encodePlan writes what wire.ts documents. */
+function decodePlan(buffer: Buffer): Plan {
+  let at = 0;
+  const u32 = () => {
+    const v = buffer.readUInt32LE(at);
+    at += 4;
+    return v;
+  };
+  const u64 = () => {
+    const v = buffer.readBigUInt64LE(at);
+    at += 8;
+    return v;
+  };
+  expect(buffer.toString('latin1', 0, 4)).toBe(wireMagic);
+  at = 4;
+  expect(u32()).toBe(wireVersion);
+  const flags = u32();
+  const cloneFlags = Number(u64());
+  const byCode = new Map(Object.entries(Op).map(([name, code]) => [code, name as keyof typeof Op]));
+  const section = () => {
+    const ops: PlanOp[] = [];
+    for (let n = u32(); n > 0; n--) {
+      const op = byCode.get(u32())!;
+      const args = [];
+      for (let argc = u32(); argc > 0; argc--) {
+        const type = buffer[at++];
+        if (type === 0) args.push(u64());
+        else {
+          const length = u32();
+          args.push(buffer.toString('utf8', at, at + length));
+          at += length;
+        }
+      }
+      ops.push({ op, args });
+    }
+    return ops;
+  };
+  const plan = { flags, cloneFlags, pre: section(), parent: section(), child: section() };
+  expect(at).toBe(buffer.length);
+  return plan;
+}
+
+/** Integers as the decoder returns them (u64 → bigint). */
+function normalise(plan: Plan): Plan {
+  const ops = (list: PlanOp[]) => list.map((o) => ({ op: o.op, args: o.args.map((a) => (typeof a === 'string' ? a : BigInt.asUintN(64, BigInt(a)))) }));
+  return { ...plan, pre: ops(plan.pre), parent: ops(plan.parent), child: ops(plan.child) };
+}

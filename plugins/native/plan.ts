@@ -1,0 +1,275 @@
+import { linuxCapabilities, pointerOf, type Diagnostic, type Mount, type Spec } from '../../core/plugin-api.js';
+import { MS, parseMountOptions, remountableFlags } from './mount-options.js';
+import { CloneFlag, PlanFlag, type Arg, type OpName, type Plan, type PlanOp } from './wire.js';
+
+/**
+ * config.json → the plan the helper executes. Pure: everything it needs from the host arrives
+ * in `host`, measured by the engine beforehand. The order of the CHILD ops is runc's:
+ * namespaces, rootfs and mounts, devices, a sync point for the create-phase hooks, pivot_root,
+ * read-only and masked paths, kernel settings, identity and capabilities, the exec fifo, exec.
+ */
+
+export interface HostFacts {
+  /** What each bind-mount source is (resolved against the bundle). */
+  pathKinds: Record<string, 'file' | 'dir' | 'other' | 'missing'>;
+  /** cgroup v1 hierarchies under /sys/fs/cgroup: directory name and mount options. */
+  cgroupV1: { dir: string; options: string }[];
+  /** A cgroup2 hierarchy exists (pure v2, or /sys/fs/cgroup/unified on hybrid). */
+  cgroup2: 'pure' | 'unified' | 'none';
+  /** The container user's home directory from the rootfs' /etc/passwd, when HOME is not set. */
+  home?: string;
+}
+
+export interface PlanInput {
+  spec: Spec;
+  bundle: string;
+  rootfs: string;
+  execFifo: string;
+  noPivot: boolean;
+  /** --preserve-fds N */
+  preserveFds: number;
+  /** LISTEN_FDS of the caller (systemd socket activation), passed through like runc. */
+  listenFds: number;
+  foreground: boolean;
+  host: HostFacts;
+}
+
+export interface CompiledPlan {
+  plan: Plan;
+  diagnostics: Diagnostic[];
+}
+
+const nsFlags: Record<string, number> = {
+  mount: CloneFlag.CLONE_NEWNS,
+  pid: CloneFlag.CLONE_NEWPID,
+  network: CloneFlag.CLONE_NEWNET,
+  ipc: CloneFlag.CLONE_NEWIPC,
+  uts: CloneFlag.CLONE_NEWUTS,
+  user: CloneFlag.CLONE_NEWUSER,
+  cgroup: CloneFlag.CLONE_NEWCGROUP,
+  time: CloneFlag.CLONE_NEWTIME,
+};
+/** Join order: the user namespace first, so the others are joined with its privileges. */
+const joinOrder = ['user', 'ipc', 'uts', 'network', 'pid', 'mount', 'cgroup', 'time'];
+
+const rlimitNumbers: Record<string, number> = {
+  RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5, RLIMIT_NPROC: 6,
+  RLIMIT_NOFILE: 7, RLIMIT_MEMLOCK: 8, RLIMIT_AS: 9, RLIMIT_LOCKS: 10, RLIMIT_SIGPENDING: 11, RLIMIT_MSGQUEUE: 12,
+  RLIMIT_NICE: 13, RLIMIT_RTPRIO: 14, RLIMIT_RTTIME: 15,
+};
+
+const personalities: Record<string, number> = { LINUX: 0x0000, LINUX32: 0x0008 };
+const ioprioClasses: Record<string, number> = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 };
+
+/** The devices every container gets (runc's defaults), mode 0666, owned by root. */
+export const defaultDevices = [
+  { path: '/dev/null', major: 1, minor: 3 },
+  { path: '/dev/zero', major: 1, minor: 5 },
+  { path: '/dev/full', major: 1, minor: 7 },
+  { path: '/dev/random', major: 1, minor: 8 },
+  { path: '/dev/urandom', major: 1, minor: 9 },
+  { path: '/dev/tty', major: 5, minor: 0 },
+];
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
+const S_IFIFO = 0o010000;
+
+export function compilePlan(input: PlanInput): CompiledPlan {
+  const { spec, rootfs } = input;
+  const diagnostics: Diagnostic[] = [];
+  const pre: PlanOp[] = [];
+  const parent: PlanOp[] = [];
+  const child: PlanOp[] = [];
+  const op = (list: PlanOp[], name: OpName, ...args: Arg[]) => list.push({ op: name, args });
+  const linux = spec.linux ?? {};
+  const namespaces = linux.namespaces ?? [];
+  const newNs = new Set(namespaces.filter((n) => !n.path).map((n) => n.type));
+  const userNs = namespaces.some((n) => n.type === 'user');
+
+  // Namespaces: joined in PRE (before clone, so a joined pid namespace applies to the child), created by clone.
+  let cloneFlags = 0;
+  for (const type of newNs) cloneFlags |= nsFlags[type] ?? 0;
+  for (const type of joinOrder) {
+    const ns = namespaces.find((n) => n.type === type && n.path);
+    if (ns) op(pre, 'SETNS', ns.path!, nsFlags[type]!);
+  }
+  op(pre, 'MKFIFO', input.execFifo, 0o600);
+
+  op(parent, 'REPORT_PID');
+  if (newNs.has('user')) {
+    op(parent, 'WRITE_CHILD_PROC', 'uid_map', idMap(linux.uidMappings));
+    op(parent, 'WRITE_CHILD_PROC', 'gid_map', idMap(linux.gidMappings));
+  }
+  op(parent, 'RELEASE_CHILD');
+
+  op(child, 'WAIT_PARENT');
+  if (newNs.has('user')) {
+    // Become root of the new user namespace for the setup (runc does the same).
+    op(child, 'SETGID', 0);
+    op(child, 'SETUID', 0);
+  }
+  if (spec.hostname !== undefined) op(child, 'SETHOSTNAME', spec.hostname);
+  if (spec.domainname !== undefined) op(child, 'SETDOMAINNAME', spec.domainname);
+
+  // Root filesystem.
+  const propagation = rootPropagation(linux.rootfsPropagation);
+  op(child, 'MOUNT', '', '/', '', propagation, '');
+  op(child, 'MOUNT', rootfs, rootfs, '', MS.BIND | MS.REC, '');
+
+  (spec.mounts ?? []).forEach((mount, index) => compileMount(mount, index, input, child, diagnostics, newNs));
+
+  compileDevices(input, child, userNs);
+
+  // Create-phase hooks run here: namespaces and mounts exist, pivot_root has not happened.
+  op(child, 'SYNC', 'create');
+  op(child, input.noPivot ? 'MOVE_ROOT' : 'PIVOT_ROOT', rootfs);
+  if (linux.rootfsPropagation) op(child, 'MOUNT', '', '/', '', propagation, '');
+  for (const path of linux.maskedPaths ?? []) op(child, 'MASK_PATH', path);
+  for (const path of linux.readonlyPaths ?? []) op(child, 'READONLY_PATH', path);
+  if (spec.root?.readonly) op(child, 'REMOUNT_RO', '/');
+
+  for (const [key, value] of Object.entries(linux.sysctl ?? {})) op(child, 'WRITE_FILE', `/proc/sys/${key.replaceAll('.', '/')}`, value);
+
+  const process = spec.process!;
+  if (process.oomScoreAdj !== undefined) op(child, 'WRITE_FILE', '/proc/self/oom_score_adj', String(process.oomScoreAdj));
+  for (const rlimit of process.rlimits ?? []) op(child, 'SETRLIMIT', rlimitNumbers[rlimit.type]!, BigInt(rlimit.soft), BigInt(rlimit.hard));
+  if (linux.personality) op(child, 'PERSONALITY', personalities[linux.personality.domain] ?? 0);
+  if (process.ioPriority) op(child, 'IOPRIO', ioprioClasses[process.ioPriority.class] ?? 0, process.ioPriority.priority ?? 0);
+
+  // Identity and capabilities, in runc's order: bounding set while still privileged, keep
+  // capabilities across setuid, then set the final sets.
+  const caps = process.capabilities ?? {};
+  op(child, 'DROP_BOUNDING', capMask(caps.bounding));
+  op(child, 'KEEPCAPS', 1);
+  op(child, 'SETGROUPS', ...(process.user.additionalGids ?? []));
+  op(child, 'SETGID', process.user.gid);
+  op(child, 'SETUID', process.user.uid);
+  op(child, 'KEEPCAPS', 0);
+  op(child, 'SET_CAPS', capMask(caps.effective), capMask(caps.permitted), capMask(caps.inheritable));
+  op(child, 'SET_AMBIENT', capMask(caps.ambient));
+  op(child, 'CHDIR', process.cwd);
+  op(child, 'UMASK', process.user.umask ?? 0o022);
+  if (process.noNewPrivileges) op(child, 'NO_NEW_PRIVS');
+
+  op(child, 'WAIT_START', input.execFifo);
+  const preserved = input.listenFds + input.preserveFds;
+  op(child, 'CLOSE_FDS', preserved);
+  const args = process.args ?? [];
+  op(child, 'EXEC', args.length, ...args, ...containerEnv(process.env ?? [], input));
+
+  return { plan: { flags: input.foreground ? PlanFlag.foreground : 0, cloneFlags, pre, parent, child }, diagnostics };
+}
+
+function compileMount(mount: Mount, index: number, input: PlanInput, child: PlanOp[], diagnostics: Diagnostic[], newNs: Set<string>): void {
+  const { rootfs } = input;
+  const op = (name: OpName, ...args: Arg[]) => child.push({ op: name, args });
+  const parsed = parseMountOptions(mount.options);
+  const destination = mount.destination.startsWith('/') ? mount.destination : `/${mount.destination}`;
+  const isBind = (parsed.flags & MS.BIND) !== 0 || mount.type === 'bind';
+  if (mount.type === 'cgroup') return compileCgroupMount(destination, parsed.flags, input, child, newNs);
+
+  if (isBind) {
+    const source = resolveSource(mount.source ?? '', input.bundle);
+    const kind = input.host.pathKinds[source];
+    if (kind === 'missing' || kind === undefined) {
+      diagnostics.push({ pointer: pointerOf('mounts', index, 'source'), message: `${source} does not exist on the host` });
+      return;
+    }
+    op('MOUNT_IN_ROOT', rootfs, destination, source, '', MS.BIND | (parsed.flags & MS.REC), '', kind === 'dir' ? 0 : 1);
+    // A bind mount takes its flags only through a remount.
+    const extra = parsed.flags & remountableFlags;
+    if (extra !== 0) op('REMOUNT_IN_ROOT', rootfs, destination, extra);
+  } else {
+    op('MOUNT_IN_ROOT', rootfs, destination, mount.source ?? mount.type ?? 'none', mount.type ?? '', parsed.flags, parsed.data, 0);
+  }
+  for (const propagation of parsed.propagation) op('PROPAGATE_IN_ROOT', rootfs, destination, propagation);
+}
+
+/**
+ * A `cgroup` mount: on cgroup v2 the cgroup2 filesystem; on v1 (hybrid here) a tmpfs holding one
+ * mount per hierarchy, as runc and the host lay them out, then made read-only if asked.
+ */
+function compileCgroupMount(destination: string, flags: number, input: PlanInput, child: PlanOp[], newNs: Set<string>): void {
+  const { rootfs, host } = input;
+  const op = (name: OpName, ...args: Arg[]) => child.push({ op: name, args });
+  const base = flags & (MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RELATIME);
+  if (host.cgroup2 === 'pure') {
+    op('MOUNT_IN_ROOT', rootfs, destination, 'cgroup2', 'cgroup2', flags, '', 0);
+    return;
+  }
+  op('MOUNT_IN_ROOT', rootfs, destination, 'tmpfs', 'tmpfs', base, 'mode=755', 0);
+  for (const hierarchy of host.cgroupV1) {
+    op('MOUNT_IN_ROOT', rootfs, `${destination}/${hierarchy.dir}`, 'cgroup', 'cgroup', flags, hierarchy.options, 0);
+  }
+  if (host.cgroup2 === 'unified') op('MOUNT_IN_ROOT', rootfs, `${destination}/unified`, 'cgroup2', 'cgroup2', flags, '', 0);
+  if ((flags & MS.RDONLY) !== 0) op('REMOUNT_IN_ROOT', rootfs, destination, MS.RDONLY | base);
+  void newNs;
+}
+
+function compileDevices(input: PlanInput, child: PlanOp[], userNs: boolean): void {
+  const { rootfs, spec } = input;
+  const op = (name: OpName, ...args: Arg[]) => child.push({ op: name, args });
+  const configured = spec.linux?.devices ?? [];
+  const configuredPaths = new Set(configured.map((d) => d.path));
+  const devices = [
+    ...defaultDevices.filter((d) => !configuredPaths.has(d.path)).map((d) => ({ ...d, type: 'c', fileMode: 0o666, uid: 0, gid: 0 })),
+    ...configured,
+  ];
+  for (const device of devices) {
+    const type = device.type === 'b' ? S_IFBLK : device.type === 'p' ? S_IFIFO : S_IFCHR;
+    // Inside a user namespace mknod is not allowed: bind the host's node instead (runc does the same).
+    if (userNs && device.type !== 'p') op('BIND_DEVICE_IN_ROOT', rootfs, device.path, device.path);
+    else op('MKNOD_IN_ROOT', rootfs, device.path, type | (device.fileMode ?? 0o666), device.major ?? 0, device.minor ?? 0, device.uid ?? 0, device.gid ?? 0);
+  }
+  for (const [target, link] of [
+    ['/proc/self/fd', '/dev/fd'],
+    ['/proc/self/fd/0', '/dev/stdin'],
+    ['/proc/self/fd/1', '/dev/stdout'],
+    ['/proc/self/fd/2', '/dev/stderr'],
+    ['pts/ptmx', '/dev/ptmx'],
+  ] as const) {
+    op('SYMLINK_IN_ROOT', rootfs, target, link);
+  }
+}
+
+/** The container's environment: config env, HOME when missing (as runc), LISTEN_FDS passthrough. */
+function containerEnv(env: readonly string[], input: PlanInput): string[] {
+  const out = [...env];
+  if (!out.some((e) => e.startsWith('HOME='))) out.push(`HOME=${input.host.home ?? '/'}`);
+  if (input.listenFds > 0) {
+    const withoutListen = out.filter((e) => !e.startsWith('LISTEN_FDS=') && !e.startsWith('LISTEN_PID='));
+    return [...withoutListen, `LISTEN_FDS=${input.listenFds}`, 'LISTEN_PID=1'];
+  }
+  return out;
+}
+
+function idMap(mappings: readonly { containerID: number; hostID: number; size: number }[] = []): string {
+  return mappings.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+}
+
+function capMask(names: readonly string[] = []): bigint {
+  let mask = 0n;
+  for (const name of names) {
+    const bit = (linuxCapabilities as readonly string[]).indexOf(name);
+    if (bit >= 0) mask |= 1n << BigInt(bit);
+  }
+  return mask;
+}
+
+function rootPropagation(value: string | undefined): number {
+  switch (value) {
+    case 'shared':
+      return MS.SHARED | MS.REC;
+    case 'private':
+      return MS.PRIVATE | MS.REC;
+    case 'unbindable':
+      return MS.UNBINDABLE | MS.REC;
+    default:
+      return MS.SLAVE | MS.REC;
+  }
+}
+
+/** A bind source relative to the bundle, as runc resolves it. */
+export function resolveSource(source: string, bundle: string): string {
+  return source.startsWith('/') ? source : `${bundle}/${source}`;
+}

@@ -1,0 +1,186 @@
+/**
+ * The plan wire format between plugins/native (TypeScript, decides everything) and the C helper
+ * in native/ (executes, decides nothing). Declared once here and once in native/wire.h; the test
+ * wire.test.ts proves the two agree. Bump wireVersion on any change.
+ *
+ * Encoding (little-endian):
+ *   header:  "BRTH" | u32 version | u32 flags | u64 cloneFlags
+ *   then three sections, in order PRE, PARENT, CHILD, each: u32 opCount, ops...
+ *   op:      u32 code | u32 argc | args...
+ *   arg:     u8 0 + u64 integer   |   u8 1 + u32 length + bytes (a string, no NUL inside)
+ *
+ * Execution: the helper runs PRE (in the runtime's namespaces), clones with cloneFlags, then the
+ * helper runs PARENT (it knows the child's pid) while the child runs CHILD and finally execs.
+ * Control fds of the helper: 3 = plan (read), 4 = status lines to berth, 5 = acks from berth,
+ * 6.. = fds to preserve (moved to 3.. by CLOSE_FDS). Status lines (helper → berth):
+ *   "pid <host pid>"           the container process exists
+ *   "sync <tag>"               the child waits at a sync point; berth answers "ack" or "abort" on fd 5
+ *   "ready"                    the child waits on the exec fifo: create is done
+ *   "exit <status>"            (foreground only) the container exited; 128+N when killed by signal N
+ *   "error <section> <index> <op> <errno> <message>"   an op failed; the process exits 1
+ */
+
+export const wireVersion = 1;
+export const wireMagic = 'BRTH';
+
+/** Header flags. */
+export const PlanFlag = {
+  /** The helper stays, waits for the container and reports "exit <status>" (run in the foreground). */
+  foreground: 1,
+} as const;
+
+/**
+ * Operation codes, with their arguments (i = integer, s = string). Paths "in root" are
+ * resolved inside the rootfs with openat2(RESOLVE_IN_ROOT): a symlink can never lead outside.
+ */
+export const Op = {
+  // PRE: in the helper, before clone.
+  /** s path, i nstype: join the namespace at path (EINVAL when it is not of that type). */
+  SETNS: 1,
+  /** s path, i mode */
+  MKFIFO: 2,
+
+  // PARENT: in the helper, after clone.
+  /** s name, s content: write content to /proc/<child>/<name> (uid_map, gid_map, setgroups, timens_offsets). */
+  WRITE_CHILD_PROC: 10,
+  /** Let the child past WAIT_PARENT. */
+  RELEASE_CHILD: 11,
+  /** Write "pid <child>" to fd 4. */
+  REPORT_PID: 12,
+
+  // CHILD: in the container process.
+  /** Wait until the helper ran RELEASE_CHILD. */
+  WAIT_PARENT: 20,
+  /** s hostname */
+  SETHOSTNAME: 22,
+  /** s domainname */
+  SETDOMAINNAME: 23,
+  /** s source, s target, s fstype, i flags, s data: mount(2) on absolute host paths. */
+  MOUNT: 24,
+  /** s rootfs, s dest, s source, s fstype, i flags, s data, i isFile: create dest in root if missing (a file when isFile), mount onto it. */
+  MOUNT_IN_ROOT: 25,
+  /** s rootfs, s dest, i flags: MS_REMOUNT|MS_BIND|flags, keeping the flags the kernel locked. */
+  REMOUNT_IN_ROOT: 26,
+  /** s rootfs, s dest, i flags: change propagation (MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE, maybe MS_REC). */
+  PROPAGATE_IN_ROOT: 27,
+  /** s rootfs, s path, i mode (type|perm), i major, i minor, i uid, i gid */
+  MKNOD_IN_ROOT: 28,
+  /** s rootfs, s path, s hostPath: bind the host device onto an empty file (inside a user namespace). */
+  BIND_DEVICE_IN_ROOT: 29,
+  /** s rootfs, s target, s linkPath */
+  SYMLINK_IN_ROOT: 30,
+  /** s tag: write "sync <tag>", wait for "ack" on fd 5 (anything else: exit 1 quietly). */
+  SYNC: 31,
+  /** s rootfs: pivot_root into it and detach the old root. */
+  PIVOT_ROOT: 32,
+  /** s rootfs: MS_MOVE it onto / and chroot (for --no-pivot). */
+  MOVE_ROOT: 33,
+  /** s path: hide it (a directory gets a read-only tmpfs, anything else /dev/null); a missing path is fine. */
+  MASK_PATH: 34,
+  /** s path: bind it onto itself read-only; a missing path is fine. */
+  READONLY_PATH: 35,
+  /** s path: remount the mount at path read-only, keeping locked flags. */
+  REMOUNT_RO: 36,
+  /** s path, s content: write a file (sysctl under /proc/sys, /proc/self/oom_score_adj). */
+  WRITE_FILE: 37,
+  /** i resource, i soft, i hard (2^64-1 is RLIM_INFINITY) */
+  SETRLIMIT: 38,
+  /** i persona */
+  PERSONALITY: 39,
+  /** i on: prctl(PR_SET_KEEPCAPS) */
+  KEEPCAPS: 40,
+  /** i... gids: setgroups (none: an empty list) */
+  SETGROUPS: 41,
+  /** i gid: setresgid(gid, gid, gid) */
+  SETGID: 42,
+  /** i uid: setresuid(uid, uid, uid) */
+  SETUID: 43,
+  /** i keepMask: drop every bounding-set capability whose bit is not in keepMask */
+  DROP_BOUNDING: 44,
+  /** i effective, i permitted, i inheritable: capset (bit n = capability n) */
+  SET_CAPS: 45,
+  /** i mask: clear the ambient set, then raise these */
+  SET_AMBIENT: 46,
+  /** prctl(PR_SET_NO_NEW_PRIVS) */
+  NO_NEW_PRIVS: 47,
+  /** i mask */
+  UMASK: 48,
+  /** s path */
+  CHDIR: 49,
+  /** i class, i priority: ioprio_set for this process */
+  IOPRIO: 51,
+  /** s fifo: write "ready" to fd 4, then block opening the fifo for writing until `start` opens it, write one byte. */
+  WAIT_START: 53,
+  /** i preserved: move fds 6..6+n-1 to 3..3+n-1, close every other fd from 3 up. */
+  CLOSE_FDS: 54,
+  /** i argc, s argv[argc]..., s env...: execve, args[0] looked up in the env's PATH when it has no '/'. */
+  EXEC: 55,
+  /** i on: prctl(PR_SET_DUMPABLE) */
+  SET_DUMPABLE: 56,
+} as const;
+
+export type OpName = keyof typeof Op;
+
+/** Clone flags (linux/sched.h), the only ones the plan uses. */
+export const CloneFlag = {
+  CLONE_NEWTIME: 0x00000080,
+  CLONE_NEWNS: 0x00020000,
+  CLONE_NEWCGROUP: 0x02000000,
+  CLONE_NEWUTS: 0x04000000,
+  CLONE_NEWIPC: 0x08000000,
+  CLONE_NEWUSER: 0x10000000,
+  CLONE_NEWPID: 0x20000000,
+  CLONE_NEWNET: 0x40000000,
+} as const;
+
+export type Arg = number | bigint | string;
+export interface PlanOp {
+  op: OpName;
+  args: Arg[];
+}
+export interface Plan {
+  flags: number;
+  cloneFlags: number;
+  pre: PlanOp[];
+  parent: PlanOp[];
+  child: PlanOp[];
+}
+
+/** Encode a plan for the helper. */
+export function encodePlan(plan: Plan): Buffer {
+  const parts: Buffer[] = [];
+  const u32 = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(n);
+    parts.push(b);
+  };
+  const u64 = (n: number | bigint) => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(n)));
+    parts.push(b);
+  };
+  parts.push(Buffer.from(wireMagic, 'latin1'));
+  u32(wireVersion);
+  u32(plan.flags);
+  u64(plan.cloneFlags);
+  for (const section of [plan.pre, plan.parent, plan.child]) {
+    u32(section.length);
+    for (const { op, args } of section) {
+      u32(Op[op]);
+      u32(args.length);
+      for (const arg of args) {
+        if (typeof arg === 'string') {
+          const bytes = Buffer.from(arg, 'utf8');
+          if (bytes.includes(0)) throw new Error(`plan: ${op} argument contains a NUL byte`);
+          parts.push(Buffer.from([1]));
+          u32(bytes.length);
+          parts.push(bytes);
+        } else {
+          parts.push(Buffer.from([0]));
+          u64(arg);
+        }
+      }
+    }
+  }
+  return Buffer.concat(parts);
+}
