@@ -15,6 +15,7 @@ export type {
   PayloadHandler,
   PayloadHandlerDescriptor,
   PayloadLaunch,
+  PlanContext,
   UndoRegistrar,
 } from './backend/backend.js';
 export type { Capabilities, Hook, HookKind, Hooks, IdMapping, Linux, Mount, Namespace, Process, Rlimit, Root, Seccomp, Spec, User } from './spec/config.js';

@@ -92,6 +92,16 @@ export interface Backend {
   delete(ctx: ContainerContext, options: { force: boolean }): Promise<void>;
   /** The exit status of the container process, for `run` in the foreground (created with foreground). */
   wait?(ctx: ContainerContext): Promise<number>;
+  /** What create would do for this bundle, as plain JSON, without doing it (`berth plan`). */
+  describePlan?(ctx: PlanContext): Promise<unknown>;
+}
+
+export interface PlanContext {
+  id: string;
+  bundle: string;
+  rootfs: string;
+  spec: Spec;
+  options: CreateOptions;
 }
 
 /** What a payload handler asks its isolation backend to run instead of process.args. */

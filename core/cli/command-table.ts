@@ -86,6 +86,9 @@ export const commands: readonly CommandSpec[] = [
   { name: 'check', summary: 'validate a bundle and print every problem with its JSON pointer', usage: '[flags]',
     flags: [bundleFlag], minArgs: 0, maxArgs: 0,
     description: 'Exits 1 when there is any problem. Changes nothing.' },
+  { name: 'plan', summary: 'show what create would do for a bundle, without doing it', usage: '[flags]',
+    flags: [bundleFlag], minArgs: 0, maxArgs: 0,
+    description: 'Prints the selected backend and its plan as JSON (for native: every namespace, mount and syscall, in order).' },
   { name: 'help', summary: 'show help for berth or one command', usage: '[command]', flags: [], minArgs: 0, maxArgs: 1 },
 ];
 

@@ -24,6 +24,7 @@ const handlers: Record<string, () => Promise<{ command: CommandHandler }>> = {
   spec: () => import('./commands/spec.js'),
   features: () => import('./commands/features.js'),
   check: () => import('./commands/check.js'),
+  plan: () => import('./commands/plan.js'),
 };
 
 export interface Io {

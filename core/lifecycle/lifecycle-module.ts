@@ -2,6 +2,7 @@ import { ContainerModule } from 'inversify';
 import { CreateOperation } from './create.js';
 import { DeleteOperation } from './delete.js';
 import { KillOperation } from './kill.js';
+import { PlanOperation } from './plan.js';
 import { RunOperation } from './run.js';
 import { StartOperation } from './start.js';
 
@@ -12,4 +13,5 @@ export const lifecycleModule = new ContainerModule((options) => {
   options.bind(KillOperation).toSelf().inSingletonScope();
   options.bind(DeleteOperation).toSelf().inSingletonScope();
   options.bind(RunOperation).toSelf().inSingletonScope();
+  options.bind(PlanOperation).toSelf().inSingletonScope();
 });

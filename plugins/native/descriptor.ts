@@ -1,13 +1,20 @@
 import type { BackendDescriptor } from '../../core/plugin-api.js';
+import { validateForNative } from './native-validate.js';
 
 /**
- * Linux namespaces, mounts, pivot_root, capabilities, seccomp and cgroups through the C helper
- * in native/. The default backend. It declares no features yet: none are implemented, and
- * `berth features` must not advertise what berth cannot do.
+ * Linux namespaces, mounts, pivot_root and capabilities through the C helper in native/, which
+ * executes a plan compiled here (plan.ts). The default backend. `features` lists only what is
+ * implemented.
  */
 export const nativeDescriptor: BackendDescriptor = {
   kind: 'backend',
   name: 'native',
-  description: 'Linux namespaces and cgroups through the native/ helper',
+  description: 'Linux namespaces through the native/ helper',
+  validate: validateForNative,
+  features: {
+    linux: {
+      namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'user', 'uts'],
+    },
+  },
   load: async () => (await import('./native-backend.js')).createNativeBackend(),
 };

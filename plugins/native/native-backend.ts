@@ -1,24 +1,267 @@
-import { RuntimeError, type Backend } from '../../core/plugin-api.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync, readSync, rmSync, constants as fsConstants } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { RuntimeError, type Backend, type ContainerContext, type CreateContext, type HookPoint } from '../../core/plugin-api.js';
+import { measureHost } from './host-facts.js';
+import { compilePlan } from './plan.js';
+import { CloneFlag, encodePlan, PlanFlag, wireVersion } from './wire.js';
 
 /**
- * The native engine. Until the plan compiler and the C helper land (issue 3), it refuses every
- * container with a clear message rather than pretending: create fails before any side effect,
- * and delete --force of such a container always succeeds.
+ * The native engine: compiles the plan, runs the helper, and speaks its status protocol
+ * (wire.ts): "pid", "sync create" (the create-phase hooks run, then "ack"), "ready", "error",
+ * and in the foreground "exit". startContainer and createContainer hooks run inside the
+ * container's namespaces through `berth-helper enter`.
  */
 export function createNativeBackend(): Backend {
-  const notYet = () =>
-    new RuntimeError('UNSUPPORTED', 'the native backend cannot run containers yet: its namespace helper is not part of this build (choose another backend with run.berth.backend)');
+  const foregroundSessions = new Map<string, HelperSession>();
   return {
-    ownHooks: new Set(),
-    create: async () => {
-      throw notYet();
+    ownHooks: new Set(['createContainer', 'startContainer']),
+
+    async create(ctx: CreateContext) {
+      checkHostSupport(ctx);
+      const helper = helperPath();
+      const execFifo = fifoPath(ctx.stateDir);
+      const listenFds = Number(process.env.LISTEN_FDS ?? 0) || 0;
+      const { plan, diagnostics } = compilePlan({
+        spec: ctx.spec,
+        bundle: ctx.bundle,
+        rootfs: ctx.rootfs,
+        execFifo,
+        noPivot: ctx.options.noPivot,
+        preserveFds: ctx.options.preserveFds,
+        listenFds,
+        foreground: ctx.options.foreground,
+        host: measureHost(ctx.spec, ctx.bundle, ctx.rootfs),
+      });
+      if (diagnostics.length > 0) throw RuntimeError.invalidSpec(diagnostics, `${ctx.bundle}/config.json`);
+      ctx.undo.onUndo('remove the exec fifo', () => rmSync(execFifo, { force: true }));
+
+      const session = new HelperSession(helper, listenFds + ctx.options.preserveFds);
+      ctx.undo.onUndo('stop the helper', () => session.kill());
+      session.sendPlan(encodePlan(plan));
+      let pid = 0;
+      for (;;) {
+        const line = await session.nextLine();
+        if (line === undefined) throw new RuntimeError('BACKEND', `${ctx.id}: the native helper exited before the container was created${session.exitText()}`);
+        const [word, ...rest] = line.split(' ');
+        if (word === 'pid') {
+          pid = Number(rest[0]);
+          ctx.undo.onUndo('kill the container process', () => signal(pid, 'SIGKILL'));
+        } else if (word === 'sync') {
+          await runCreateHooks(ctx.hooks, helper, pid, session);
+        } else if (word === 'ready') {
+          break;
+        } else if (word === 'error') {
+          throw helperError(ctx.id, rest);
+        }
+      }
+      if (ctx.options.foreground) foregroundSessions.set(ctx.id, session);
+      else session.detach();
+      return { pid };
     },
-    start: async () => {
-      throw notYet();
+
+    async start(ctx: ContainerContext & { hooks: HookPoint }) {
+      const helper = helperPath();
+      await ctx.hooks.run('startContainer', ctx.pid, { enter: enterContainer(helper, ctx.pid) });
+      releaseExecFifo(ctx.id, fifoPath(ctx.stateDir), ctx.pid);
     },
-    kill: async () => {
-      throw notYet();
+
+    async kill(ctx, sig) {
+      signal(ctx.pid, sig);
     },
-    delete: async () => {},
+
+    async delete(ctx) {
+      rmSync(fifoPath(ctx.stateDir), { force: true });
+      foregroundSessions.get(ctx.id)?.kill();
+      foregroundSessions.delete(ctx.id);
+    },
+
+    async describePlan(ctx) {
+      const { plan, diagnostics } = compilePlan({
+        spec: ctx.spec,
+        bundle: ctx.bundle,
+        rootfs: ctx.rootfs,
+        execFifo: '<state dir>/exec.fifo',
+        noPivot: ctx.options.noPivot,
+        preserveFds: ctx.options.preserveFds,
+        listenFds: 0,
+        foreground: ctx.options.foreground,
+        host: measureHost(ctx.spec, ctx.bundle, ctx.rootfs),
+      });
+      if (diagnostics.length > 0) throw RuntimeError.invalidSpec(diagnostics, `${ctx.bundle}/config.json`);
+      const namespaces = Object.entries(CloneFlag)
+        .filter(([, flag]) => (plan.cloneFlags & flag) !== 0)
+        .map(([name]) => name);
+      return { wireVersion, newNamespaces: namespaces, foreground: (plan.flags & PlanFlag.foreground) !== 0, pre: plan.pre, parent: plan.parent, child: plan.child };
+    },
+
+    async wait(ctx) {
+      const session = foregroundSessions.get(ctx.id);
+      if (!session) throw new RuntimeError('BACKEND', `${ctx.id}: no foreground helper to wait for`);
+      for (;;) {
+        const line = await session.nextLine();
+        if (line === undefined) throw new RuntimeError('BACKEND', `${ctx.id}: the native helper exited without reporting the container's exit status`);
+        const [word, ...rest] = line.split(' ');
+        if (word === 'exit') return Number(rest[0]);
+        if (word === 'error') throw helperError(ctx.id, rest);
+      }
+    },
   };
+}
+
+/** The create-phase hooks at the helper's sync point: prestart and createRuntime on the host, createContainer inside. */
+async function runCreateHooks(hooks: HookPoint, helper: string, pid: number, session: HelperSession): Promise<void> {
+  try {
+    await hooks.run('prestart', pid);
+    await hooks.run('createRuntime', pid);
+    await hooks.run('createContainer', pid, { enter: enterContainer(helper, pid) });
+  } catch (e) {
+    session.answer('abort');
+    throw e;
+  }
+  session.answer('ack');
+}
+
+function enterContainer(helper: string, pid: number) {
+  return (command: { path: string; args: string[] }) => ({ path: helper, args: ['berth-helper', 'enter', String(pid), command.path, ...command.args] });
+}
+
+function fifoPath(stateDir: string): string {
+  return join(stateDir, 'exec.fifo');
+}
+
+/**
+ * `start`: open the exec fifo for reading, which lets the container's blocked open for writing
+ * complete; its one byte says it is past the fifo and about to exec. Non-blocking, so a
+ * container that died meanwhile is reported instead of waited for forever.
+ */
+function releaseExecFifo(id: string, fifo: string, pid: number): void {
+  let fd: number;
+  try {
+    fd = openSync(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  } catch (e) {
+    throw RuntimeError.system(`${id}: cannot open the exec fifo ${fifo}`, e);
+  }
+  try {
+    const byte = Buffer.alloc(1);
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        if (readSync(fd, byte) === 1) break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw RuntimeError.system(`${id}: cannot read the exec fifo`, e);
+      }
+      if (!existsSync(`/proc/${pid}`) || Date.now() > deadline) {
+        throw new RuntimeError('BACKEND', `${id}: the container process is not waiting to start`);
+      }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  rmSync(fifo, { force: true });
+}
+
+function helperError(id: string, fields: string[]): RuntimeError {
+  const [section, index, op, errno, ...message] = fields;
+  return new RuntimeError('SYSTEM', `${id}: ${message.join(' ')} (${op} failed in the ${section} step ${index}, errno ${errno})`);
+}
+
+function signal(pid: number, sig: number | NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw RuntimeError.system(`cannot signal pid ${pid}`, e);
+  }
+}
+
+function checkHostSupport(ctx: CreateContext): void {
+  const process = ctx.spec.process;
+  if (process?.apparmorProfile && !existsSync('/sys/kernel/security/apparmor')) {
+    throw new RuntimeError('UNSUPPORTED', `/process/apparmorProfile: AppArmor is not enabled on this host, so profile ${JSON.stringify(process.apparmorProfile)} cannot be applied`);
+  }
+  if (process?.selinuxLabel && !existsSync('/sys/fs/selinux/enforce')) {
+    throw new RuntimeError('UNSUPPORTED', `/process/selinuxLabel: SELinux is not enabled on this host, so label ${JSON.stringify(process.selinuxLabel)} cannot be applied`);
+  }
+}
+
+/** dist/berth-helper, next to the bundle (BERTH_HELPER overrides, for tests of the sources). */
+function helperPath(): string {
+  const path = process.env.BERTH_HELPER ?? (typeof __dirname === 'string' ? join(__dirname, 'berth-helper') : '');
+  if (!path || !existsSync(path)) throw new RuntimeError('UNSUPPORTED', `the native helper ${path || 'berth-helper'} is not built: run \`npm run build\``);
+  return path;
+}
+
+/** One run of the helper: fd 3 plan, fd 4 status lines, fd 5 answers; 6.. preserved fds. */
+class HelperSession {
+  private readonly child: ChildProcess;
+  private buffered = '';
+  private readonly queue: string[] = [];
+  private waiting: ((line: string | undefined) => void) | undefined;
+  private ended = false;
+
+  constructor(helper: string, preserved: number) {
+    this.child = spawn(helper, ['exec'], {
+      stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe', 'pipe', ...Array.from({ length: preserved }, (_, i) => 3 + i)],
+    });
+    const status = this.child.stdio[4] as Readable;
+    status.setEncoding('utf8');
+    status.on('data', (chunk: string) => {
+      this.buffered += chunk;
+      let newline: number;
+      while ((newline = this.buffered.indexOf('\n')) >= 0) {
+        this.push(this.buffered.slice(0, newline));
+        this.buffered = this.buffered.slice(newline + 1);
+      }
+    });
+    status.on('end', () => {
+      this.ended = true;
+      this.push(undefined);
+    });
+    this.child.on('error', () => {
+      this.ended = true;
+      this.push(undefined);
+    });
+  }
+
+  sendPlan(plan: Buffer): void {
+    (this.child.stdio[3] as Writable).end(plan);
+  }
+
+  answer(word: 'ack' | 'abort'): void {
+    (this.child.stdio as unknown as Writable[])[5]!.write(`${word}\n`);
+  }
+
+  nextLine(): Promise<string | undefined> {
+    if (this.queue.length > 0) return Promise.resolve(this.queue.shift());
+    if (this.ended) return Promise.resolve(undefined);
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  exitText(): string {
+    const { exitCode, signalCode } = this.child;
+    return exitCode !== null ? ` (exit status ${exitCode})` : signalCode ? ` (killed by ${signalCode})` : '';
+  }
+
+  /** Leave the helper and the container to themselves: berth's create is done. */
+  detach(): void {
+    for (const fd of [3, 4, 5]) (this.child.stdio as unknown as (Readable | Writable | null)[])[fd]?.destroy();
+    this.child.unref();
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    this.detach();
+  }
+
+  private push(line: string | undefined): void {
+    if (this.waiting) {
+      const resolve = this.waiting;
+      this.waiting = undefined;
+      resolve(line);
+    } else if (line !== undefined) {
+      this.queue.push(line);
+    }
+  }
 }

@@ -219,7 +219,7 @@ function decodePlan(buffer: Buffer): Plan {
   expect(u32()).toBe(wireVersion);
   const flags = u32();
   const cloneFlags = Number(u64());
-  const byCode = new Map(Object.entries(Op).map(([name, code]) => [code, name as keyof typeof Op]));
+  const byCode = new Map<number, keyof typeof Op>(Object.entries(Op).map(([name, code]) => [code, name as keyof typeof Op]));
   const section = () => {
     const ops: PlanOp[] = [];
     for (let n = u32(); n > 0; n--) {

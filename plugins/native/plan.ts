@@ -93,7 +93,8 @@ export function compilePlan(input: PlanInput): CompiledPlan {
     const ns = namespaces.find((n) => n.type === type && n.path);
     if (ns) op(pre, 'SETNS', ns.path!, nsFlags[type]!);
   }
-  op(pre, 'MKFIFO', input.execFifo, 0o600);
+  // 0622: the container process opens it for writing after it changed to the config's user (as runc).
+  op(pre, 'MKFIFO', input.execFifo, 0o622);
 
   op(parent, 'REPORT_PID');
   if (newNs.has('user')) {

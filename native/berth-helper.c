@@ -1,0 +1,755 @@
+/*
+ * berth-helper: executes a plan compiled by plugins/native (see wire.h and wire.ts). It decides
+ * nothing: every path, flag and id comes from the plan. Namespace setup needs a single-threaded
+ * process, which is why this is a separately executed program and not a Node addon.
+ *
+ *   berth-helper exec                          run the plan read from fd 3 (status on fd 4, answers on fd 5)
+ *   berth-helper enter PID PATH ARGV0 [ARG..]  run PATH inside the namespaces of PID (hooks)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <linux/openat2.h>
+#include "wire.h"
+
+#define STATUS_FD 4
+#define ACK_FD 5
+#define PRESERVE_BASE 6
+
+typedef struct {
+    int is_str;
+    uint64_t num;
+    char *str;
+} arg_t;
+
+typedef struct {
+    uint32_t code;
+    uint32_t argc;
+    arg_t *args;
+} op_t;
+
+typedef struct {
+    uint32_t count;
+    op_t *ops;
+} section_t;
+
+static const char *section_names[3] = {"pre", "parent", "child"};
+static const char *current_section = "plan";
+static int current_index = -1;
+static const char *current_op = "DECODE";
+static pid_t child_pid;
+/* The exec fifo, opened O_PATH when created: after pivot_root its host path is out of reach,
+ * so WAIT_START reopens it through /proc/self/fd (runc does the same). */
+static int exec_fifo_fd = -1;
+static int release_pipe[2] = {-1, -1};
+
+static const char *op_name(uint32_t code) {
+    switch (code) {
+    case BERTH_OP_SETNS: return "SETNS";
+    case BERTH_OP_MKFIFO: return "MKFIFO";
+    case BERTH_OP_WRITE_CHILD_PROC: return "WRITE_CHILD_PROC";
+    case BERTH_OP_RELEASE_CHILD: return "RELEASE_CHILD";
+    case BERTH_OP_REPORT_PID: return "REPORT_PID";
+    case BERTH_OP_WAIT_PARENT: return "WAIT_PARENT";
+    case BERTH_OP_SETHOSTNAME: return "SETHOSTNAME";
+    case BERTH_OP_SETDOMAINNAME: return "SETDOMAINNAME";
+    case BERTH_OP_MOUNT: return "MOUNT";
+    case BERTH_OP_MOUNT_IN_ROOT: return "MOUNT_IN_ROOT";
+    case BERTH_OP_REMOUNT_IN_ROOT: return "REMOUNT_IN_ROOT";
+    case BERTH_OP_PROPAGATE_IN_ROOT: return "PROPAGATE_IN_ROOT";
+    case BERTH_OP_MKNOD_IN_ROOT: return "MKNOD_IN_ROOT";
+    case BERTH_OP_BIND_DEVICE_IN_ROOT: return "BIND_DEVICE_IN_ROOT";
+    case BERTH_OP_SYMLINK_IN_ROOT: return "SYMLINK_IN_ROOT";
+    case BERTH_OP_SYNC: return "SYNC";
+    case BERTH_OP_PIVOT_ROOT: return "PIVOT_ROOT";
+    case BERTH_OP_MOVE_ROOT: return "MOVE_ROOT";
+    case BERTH_OP_MASK_PATH: return "MASK_PATH";
+    case BERTH_OP_READONLY_PATH: return "READONLY_PATH";
+    case BERTH_OP_REMOUNT_RO: return "REMOUNT_RO";
+    case BERTH_OP_WRITE_FILE: return "WRITE_FILE";
+    case BERTH_OP_SETRLIMIT: return "SETRLIMIT";
+    case BERTH_OP_PERSONALITY: return "PERSONALITY";
+    case BERTH_OP_KEEPCAPS: return "KEEPCAPS";
+    case BERTH_OP_SETGROUPS: return "SETGROUPS";
+    case BERTH_OP_SETGID: return "SETGID";
+    case BERTH_OP_SETUID: return "SETUID";
+    case BERTH_OP_DROP_BOUNDING: return "DROP_BOUNDING";
+    case BERTH_OP_SET_CAPS: return "SET_CAPS";
+    case BERTH_OP_SET_AMBIENT: return "SET_AMBIENT";
+    case BERTH_OP_NO_NEW_PRIVS: return "NO_NEW_PRIVS";
+    case BERTH_OP_UMASK: return "UMASK";
+    case BERTH_OP_CHDIR: return "CHDIR";
+    case BERTH_OP_IOPRIO: return "IOPRIO";
+    case BERTH_OP_WAIT_START: return "WAIT_START";
+    case BERTH_OP_CLOSE_FDS: return "CLOSE_FDS";
+    case BERTH_OP_EXEC: return "EXEC";
+    case BERTH_OP_SET_DUMPABLE: return "SET_DUMPABLE";
+    default: return "UNKNOWN";
+    }
+}
+
+/* Report a failed op to berth as one status line and exit. */
+static void fail(int err, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+static void fail(int err, const char *fmt, ...) {
+    char message[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    for (char *p = message; *p; p++)
+        if (*p == '\n') *p = ' ';
+    if (err)
+        dprintf(STATUS_FD, "error %s %d %s %d %s: %s\n", current_section, current_index, current_op, err, message, strerror(err));
+    else
+        dprintf(STATUS_FD, "error %s %d %s 0 %s\n", current_section, current_index, current_op, message);
+    _exit(1);
+}
+
+/* ---- plan decoding ---- */
+
+static unsigned char *plan_buf;
+static size_t plan_len, plan_at;
+
+static void need(size_t n) {
+    if (plan_len - plan_at < n) fail(0, "plan truncated at byte %zu", plan_at);
+}
+static uint32_t get_u32(void) {
+    need(4);
+    uint32_t v;
+    memcpy(&v, plan_buf + plan_at, 4);
+    plan_at += 4;
+    return v;
+}
+static uint64_t get_u64(void) {
+    need(8);
+    uint64_t v;
+    memcpy(&v, plan_buf + plan_at, 8);
+    plan_at += 8;
+    return v;
+}
+
+static void read_plan(void) {
+    size_t cap = 65536;
+    plan_buf = malloc(cap);
+    if (!plan_buf) fail(ENOMEM, "reading the plan");
+    for (;;) {
+        if (plan_len == cap) {
+            cap *= 2;
+            plan_buf = realloc(plan_buf, cap);
+            if (!plan_buf) fail(ENOMEM, "reading the plan");
+        }
+        ssize_t n = read(3, plan_buf + plan_len, cap - plan_len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) fail(errno, "reading the plan from fd 3");
+        if (n == 0) break;
+        plan_len += (size_t)n;
+    }
+    close(3);
+}
+
+static void decode_section(section_t *s) {
+    s->count = get_u32();
+    s->ops = calloc(s->count ? s->count : 1, sizeof(op_t));
+    if (!s->ops) fail(ENOMEM, "decoding the plan");
+    for (uint32_t i = 0; i < s->count; i++) {
+        op_t *op = &s->ops[i];
+        op->code = get_u32();
+        op->argc = get_u32();
+        op->args = calloc(op->argc ? op->argc : 1, sizeof(arg_t));
+        if (!op->args) fail(ENOMEM, "decoding the plan");
+        for (uint32_t a = 0; a < op->argc; a++) {
+            need(1);
+            unsigned char type = plan_buf[plan_at++];
+            if (type == 0) {
+                op->args[a].num = get_u64();
+            } else if (type == 1) {
+                uint32_t len = get_u32();
+                need(len);
+                char *str = malloc(len + 1);
+                if (!str) fail(ENOMEM, "decoding the plan");
+                memcpy(str, plan_buf + plan_at, len);
+                str[len] = 0;
+                plan_at += len;
+                op->args[a].is_str = 1;
+                op->args[a].str = str;
+            } else {
+                fail(0, "unknown argument type %u", type);
+            }
+        }
+    }
+}
+
+/* Argument accessors that name the op on misuse instead of crashing. */
+static const char *S(const op_t *op, uint32_t i) {
+    if (i >= op->argc || !op->args[i].is_str) fail(0, "argument %u must be a string", i);
+    return op->args[i].str;
+}
+static uint64_t N(const op_t *op, uint32_t i) {
+    if (i >= op->argc || op->args[i].is_str) fail(0, "argument %u must be an integer", i);
+    return op->args[i].num;
+}
+static const char *or_null(const char *s) { return s[0] ? s : NULL; }
+
+/* ---- paths resolved inside the rootfs (no symlink may lead out: CVE-2021-30465 class) ---- */
+
+static int openat2_in_root(int rootfd, const char *path, int flags) {
+    struct open_how how = {.flags = (uint64_t)flags | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+    const char *rel = path;
+    while (*rel == '/') rel++;
+    if (!*rel) rel = ".";
+    return (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
+}
+
+/* Split "/a/b/c" into parent "/a/b" and leaf "c" (in a static buffer pair). */
+static void split_path(const char *path, char *parent, size_t cap, const char **leaf) {
+    snprintf(parent, cap, "%s", path);
+    size_t len = strlen(parent);
+    while (len > 1 && parent[len - 1] == '/') parent[--len] = 0;
+    char *slash = strrchr(parent, '/');
+    if (!slash) {
+        *leaf = path;
+        snprintf(parent, cap, "/");
+        return;
+    }
+    *leaf = path + (slash - parent) + 1;
+    if (slash == parent) parent[1] = 0; else *slash = 0;
+}
+
+/* An O_PATH fd for directory `path` inside root, creating missing components (0755). */
+static int mkdir_in_root(int rootfd, const char *path) {
+    int fd = openat2_in_root(rootfd, path, O_PATH | O_DIRECTORY);
+    if (fd >= 0 || errno != ENOENT) return fd;
+    char parent[PATH_MAX];
+    const char *leaf;
+    split_path(path, parent, sizeof parent, &leaf);
+    int pfd = mkdir_in_root(rootfd, parent);
+    if (pfd < 0) return -1;
+    if (mkdirat(pfd, leaf, 0755) < 0 && errno != EEXIST) {
+        int e = errno;
+        close(pfd);
+        errno = e;
+        return -1;
+    }
+    close(pfd);
+    return openat2_in_root(rootfd, path, O_PATH | O_DIRECTORY);
+}
+
+/* An O_PATH fd for `path` inside rootfs; when create, made as a directory or an empty file. */
+static int open_in_root(const char *rootfs, const char *path, int create, int is_file) {
+    int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) fail(errno, "open rootfs %s", rootfs);
+    int fd;
+    if (!create) {
+        fd = openat2_in_root(rootfd, path, O_PATH);
+    } else if (!is_file) {
+        fd = mkdir_in_root(rootfd, path);
+    } else {
+        fd = openat2_in_root(rootfd, path, O_PATH);
+        if (fd < 0 && errno == ENOENT) {
+            char parent[PATH_MAX];
+            const char *leaf;
+            split_path(path, parent, sizeof parent, &leaf);
+            int pfd = mkdir_in_root(rootfd, parent);
+            if (pfd < 0) fail(errno, "create %s in %s", parent, rootfs);
+            int f = openat(pfd, leaf, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+            if (f >= 0) close(f);
+            close(pfd);
+            fd = openat2_in_root(rootfd, path, O_PATH);
+        }
+    }
+    if (fd < 0) fail(errno, "resolve %s inside %s", path, rootfs);
+    close(rootfd);
+    return fd;
+}
+
+static const char *fd_path(int fd, char *buf, size_t cap) {
+    snprintf(buf, cap, "/proc/self/fd/%d", fd);
+    return buf;
+}
+
+/* Flags the kernel locks on a mount (they must be kept on a remount). */
+static unsigned long locked_flags(const char *path) {
+    struct statvfs st;
+    if (statvfs(path, &st) < 0) return 0;
+    unsigned long f = 0;
+    if (st.f_flag & ST_NOSUID) f |= MS_NOSUID;
+    if (st.f_flag & ST_NODEV) f |= MS_NODEV;
+    if (st.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
+    if (st.f_flag & ST_RDONLY) f |= MS_RDONLY;
+    if (st.f_flag & ST_NOATIME) f |= MS_NOATIME;
+    if (st.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
+    if (st.f_flag & ST_RELATIME) f |= MS_RELATIME;
+    return f;
+}
+
+static int remount(const char *path, unsigned long flags) {
+    if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | flags, NULL) == 0) return 0;
+    if (errno != EPERM) return -1;
+    return mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | flags | locked_flags(path), NULL);
+}
+
+/* ---- small helpers ---- */
+
+static void write_all(int fd, const char *data, size_t len, const char *what) {
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) fail(errno, "write %s", what);
+        data += n;
+        len -= (size_t)n;
+    }
+}
+
+static void write_file(const char *path, const char *content) {
+    int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (fd < 0) fail(errno, "open %s", path);
+    write_all(fd, content, strlen(content), path);
+    close(fd);
+}
+
+static int read_line(int fd, char *buf, size_t cap) {
+    size_t n = 0;
+    while (n + 1 < cap) {
+        char c;
+        ssize_t r = read(fd, &c, 1);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        if (c == '\n') {
+            buf[n] = 0;
+            return 1;
+        }
+        buf[n++] = c;
+    }
+    buf[n] = 0;
+    return n > 0;
+}
+
+static int cap_last_cap(void) {
+    int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+    char buf[16] = {0};
+    if (fd >= 0) {
+        if (read(fd, buf, sizeof buf - 1) < 0) buf[0] = 0;
+        close(fd);
+    }
+    int last = atoi(buf);
+    return last > 0 ? last : 40;
+}
+
+/* execve with Go's exec.LookPath behaviour for a name without '/'. */
+static void exec_with_path(const char *name, char **argv, char **envp) {
+    if (strchr(name, '/')) {
+        execve(name, argv, envp);
+        return;
+    }
+    const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    for (char **e = envp; *e; e++)
+        if (strncmp(*e, "PATH=", 5) == 0) path = *e + 5;
+    int saved = ENOENT;
+    char candidate[PATH_MAX];
+    const char *p = path;
+    for (;;) {
+        const char *end = strchr(p, ':');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        snprintf(candidate, sizeof candidate, "%.*s/%s", (int)len, len ? p : ".", name);
+        execve(candidate, argv, envp);
+        if (errno != ENOENT) saved = errno;
+        if (!end) break;
+        p = end + 1;
+    }
+    errno = saved;
+}
+
+/* ---- the ops ---- */
+
+static void run_op(const op_t *op) {
+    char fdbuf[64];
+    switch (op->code) {
+    case BERTH_OP_SETNS: {
+        int fd = open(S(op, 0), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) fail(errno, "open namespace %s", S(op, 0));
+        if (setns(fd, (int)N(op, 1)) < 0) fail(errno, "join namespace %s (is it a namespace of that type?)", S(op, 0));
+        close(fd);
+        break;
+    }
+    case BERTH_OP_MKFIFO:
+        if (mkfifo(S(op, 0), (mode_t)N(op, 1)) < 0) fail(errno, "mkfifo %s", S(op, 0));
+        exec_fifo_fd = open(S(op, 0), O_PATH | O_CLOEXEC);
+        if (exec_fifo_fd < 0) fail(errno, "open %s", S(op, 0));
+        break;
+    case BERTH_OP_WRITE_CHILD_PROC: {
+        char path[128];
+        snprintf(path, sizeof path, "/proc/%d/%s", child_pid, S(op, 0));
+        write_file(path, S(op, 1));
+        break;
+    }
+    case BERTH_OP_RELEASE_CHILD:
+        write_all(release_pipe[1], "1", 1, "the release pipe");
+        break;
+    case BERTH_OP_REPORT_PID:
+        dprintf(STATUS_FD, "pid %d\n", child_pid);
+        break;
+    case BERTH_OP_WAIT_PARENT: {
+        char c;
+        ssize_t n;
+        do n = read(release_pipe[0], &c, 1); while (n < 0 && errno == EINTR);
+        if (n != 1) _exit(1); /* the helper failed and said why */
+        close(release_pipe[0]);
+        break;
+    }
+    case BERTH_OP_SETHOSTNAME:
+        if (sethostname(S(op, 0), strlen(S(op, 0))) < 0) fail(errno, "sethostname %s", S(op, 0));
+        break;
+    case BERTH_OP_SETDOMAINNAME:
+        if (setdomainname(S(op, 0), strlen(S(op, 0))) < 0) fail(errno, "setdomainname %s", S(op, 0));
+        break;
+    case BERTH_OP_MOUNT:
+        if (mount(or_null(S(op, 0)), S(op, 1), or_null(S(op, 2)), (unsigned long)N(op, 3), or_null(S(op, 4))) < 0)
+            fail(errno, "mount %s on %s (type %s)", S(op, 0), S(op, 1), S(op, 2));
+        break;
+    case BERTH_OP_MOUNT_IN_ROOT: {
+        int fd = open_in_root(S(op, 0), S(op, 1), 1, (int)N(op, 6));
+        if (mount(or_null(S(op, 2)), fd_path(fd, fdbuf, sizeof fdbuf), or_null(S(op, 3)), (unsigned long)N(op, 4), or_null(S(op, 5))) < 0)
+            fail(errno, "mount %s on %s (type %s, options \"%s\")", S(op, 2), S(op, 1), S(op, 3)[0] ? S(op, 3) : "bind", S(op, 5));
+        close(fd);
+        break;
+    }
+    case BERTH_OP_REMOUNT_IN_ROOT: {
+        int fd = open_in_root(S(op, 0), S(op, 1), 0, 0);
+        if (remount(fd_path(fd, fdbuf, sizeof fdbuf), (unsigned long)N(op, 2)) < 0) fail(errno, "remount %s", S(op, 1));
+        close(fd);
+        break;
+    }
+    case BERTH_OP_PROPAGATE_IN_ROOT: {
+        int fd = open_in_root(S(op, 0), S(op, 1), 0, 0);
+        if (mount(NULL, fd_path(fd, fdbuf, sizeof fdbuf), NULL, (unsigned long)N(op, 2), NULL) < 0) fail(errno, "change propagation of %s", S(op, 1));
+        close(fd);
+        break;
+    }
+    case BERTH_OP_MKNOD_IN_ROOT: {
+        char parent[PATH_MAX];
+        const char *leaf;
+        split_path(S(op, 1), parent, sizeof parent, &leaf);
+        int rootfd = open(S(op, 0), O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0) fail(errno, "open rootfs %s", S(op, 0));
+        int pfd = mkdir_in_root(rootfd, parent);
+        if (pfd < 0) fail(errno, "create %s", parent);
+        dev_t dev = makedev((unsigned)N(op, 3), (unsigned)N(op, 4));
+        if (mknodat(pfd, leaf, (mode_t)N(op, 2), dev) < 0) {
+            if (errno != EEXIST) fail(errno, "mknod %s", S(op, 1));
+            if (unlinkat(pfd, leaf, 0) < 0 || mknodat(pfd, leaf, (mode_t)N(op, 2), dev) < 0) fail(errno, "replace %s with a device node", S(op, 1));
+        }
+        if (fchownat(pfd, leaf, (uid_t)N(op, 5), (gid_t)N(op, 6), AT_SYMLINK_NOFOLLOW) < 0) fail(errno, "chown %s", S(op, 1));
+        close(pfd);
+        close(rootfd);
+        break;
+    }
+    case BERTH_OP_BIND_DEVICE_IN_ROOT: {
+        int fd = open_in_root(S(op, 0), S(op, 1), 1, 1);
+        if (mount(S(op, 2), fd_path(fd, fdbuf, sizeof fdbuf), NULL, MS_BIND, NULL) < 0) fail(errno, "bind device %s onto %s", S(op, 2), S(op, 1));
+        close(fd);
+        break;
+    }
+    case BERTH_OP_SYMLINK_IN_ROOT: {
+        char parent[PATH_MAX];
+        const char *leaf;
+        split_path(S(op, 2), parent, sizeof parent, &leaf);
+        int rootfd = open(S(op, 0), O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0) fail(errno, "open rootfs %s", S(op, 0));
+        int pfd = mkdir_in_root(rootfd, parent);
+        if (pfd < 0) fail(errno, "create %s", parent);
+        if (symlinkat(S(op, 1), pfd, leaf) < 0 && errno != EEXIST) fail(errno, "symlink %s -> %s", S(op, 2), S(op, 1));
+        close(pfd);
+        close(rootfd);
+        break;
+    }
+    case BERTH_OP_SYNC: {
+        char answer[64];
+        dprintf(STATUS_FD, "sync %s\n", S(op, 0));
+        if (!read_line(ACK_FD, answer, sizeof answer) || strcmp(answer, "ack") != 0) _exit(1);
+        break;
+    }
+    case BERTH_OP_PIVOT_ROOT: {
+        int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+        int newroot = open(S(op, 0), O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+        if (oldroot < 0 || newroot < 0) fail(errno, "open / and %s", S(op, 0));
+        if (fchdir(newroot) < 0) fail(errno, "chdir %s", S(op, 0));
+        if (syscall(SYS_pivot_root, ".", ".") < 0) fail(errno, "pivot_root into %s", S(op, 0));
+        if (fchdir(oldroot) < 0) fail(errno, "chdir to the old root");
+        if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0) fail(errno, "make the old root a slave");
+        if (umount2(".", MNT_DETACH) < 0) fail(errno, "detach the old root");
+        if (chdir("/") < 0) fail(errno, "chdir /");
+        close(oldroot);
+        close(newroot);
+        break;
+    }
+    case BERTH_OP_MOVE_ROOT:
+        if (chdir(S(op, 0)) < 0) fail(errno, "chdir %s", S(op, 0));
+        if (mount(S(op, 0), "/", NULL, MS_MOVE, NULL) < 0) fail(errno, "move %s onto /", S(op, 0));
+        if (chroot(".") < 0) fail(errno, "chroot %s", S(op, 0));
+        if (chdir("/") < 0) fail(errno, "chdir /");
+        break;
+    case BERTH_OP_MASK_PATH: {
+        struct stat st;
+        if (stat(S(op, 0), &st) < 0) {
+            if (errno == ENOENT) break;
+            fail(errno, "stat %s", S(op, 0));
+        }
+        int rc = S_ISDIR(st.st_mode) ? mount("tmpfs", S(op, 0), "tmpfs", MS_RDONLY, NULL) : mount("/dev/null", S(op, 0), NULL, MS_BIND, NULL);
+        if (rc < 0) fail(errno, "mask %s", S(op, 0));
+        break;
+    }
+    case BERTH_OP_READONLY_PATH: {
+        struct stat st;
+        if (stat(S(op, 0), &st) < 0) {
+            if (errno == ENOENT) break;
+            fail(errno, "stat %s", S(op, 0));
+        }
+        if (mount(S(op, 0), S(op, 0), NULL, MS_BIND | MS_REC, NULL) < 0) fail(errno, "bind %s", S(op, 0));
+        if (remount(S(op, 0), MS_RDONLY) < 0) fail(errno, "remount %s read-only", S(op, 0));
+        break;
+    }
+    case BERTH_OP_REMOUNT_RO:
+        if (remount(S(op, 0), MS_RDONLY) < 0) fail(errno, "remount %s read-only", S(op, 0));
+        break;
+    case BERTH_OP_WRITE_FILE:
+        write_file(S(op, 0), S(op, 1));
+        break;
+    case BERTH_OP_SETRLIMIT: {
+        struct rlimit rl = {.rlim_cur = (rlim_t)N(op, 1), .rlim_max = (rlim_t)N(op, 2)};
+        if (setrlimit((int)N(op, 0), &rl) < 0) fail(errno, "error setting rlimit type %d", (int)N(op, 0));
+        break;
+    }
+    case BERTH_OP_PERSONALITY:
+        if (personality((unsigned long)N(op, 0)) < 0) fail(errno, "personality %#lx", (unsigned long)N(op, 0));
+        break;
+    case BERTH_OP_KEEPCAPS:
+        if (prctl(PR_SET_KEEPCAPS, (unsigned long)N(op, 0), 0, 0, 0) < 0) fail(errno, "PR_SET_KEEPCAPS");
+        break;
+    case BERTH_OP_SETGROUPS: {
+        gid_t gids[NGROUPS_MAX > 65536 ? 65536 : NGROUPS_MAX];
+        uint32_t n = op->argc < sizeof gids / sizeof gids[0] ? op->argc : sizeof gids / sizeof gids[0];
+        for (uint32_t i = 0; i < n; i++) gids[i] = (gid_t)N(op, i);
+        if (setgroups(n, gids) < 0) fail(errno, "setgroups");
+        break;
+    }
+    case BERTH_OP_SETGID:
+        if (setresgid((gid_t)N(op, 0), (gid_t)N(op, 0), (gid_t)N(op, 0)) < 0) fail(errno, "setgid %lu", (unsigned long)N(op, 0));
+        break;
+    case BERTH_OP_SETUID:
+        if (setresuid((uid_t)N(op, 0), (uid_t)N(op, 0), (uid_t)N(op, 0)) < 0) fail(errno, "setuid %lu", (unsigned long)N(op, 0));
+        break;
+    case BERTH_OP_DROP_BOUNDING: {
+        uint64_t keep = N(op, 0);
+        int last = cap_last_cap();
+        for (int cap = 0; cap <= last; cap++)
+            if (!(keep & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+                fail(errno, "drop capability %d from the bounding set", cap);
+        break;
+    }
+    case BERTH_OP_SET_CAPS: {
+        struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+        struct __user_cap_data_struct data[2];
+        uint64_t eff = N(op, 0), prm = N(op, 1), inh = N(op, 2);
+        for (int i = 0; i < 2; i++) {
+            data[i].effective = (uint32_t)(eff >> (32 * i));
+            data[i].permitted = (uint32_t)(prm >> (32 * i));
+            data[i].inheritable = (uint32_t)(inh >> (32 * i));
+        }
+        if (syscall(SYS_capset, &hdr, data) < 0) fail(errno, "capset");
+        break;
+    }
+    case BERTH_OP_SET_AMBIENT: {
+        uint64_t mask = N(op, 0);
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) fail(errno, "clear the ambient set");
+        /* Like runc: a capability that is not also permitted and inheritable is skipped. */
+        for (int cap = 0; cap < 64; cap++)
+            if (mask & (1ULL << cap)) (void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0);
+        break;
+    }
+    case BERTH_OP_NO_NEW_PRIVS:
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(errno, "PR_SET_NO_NEW_PRIVS");
+        break;
+    case BERTH_OP_UMASK:
+        umask((mode_t)N(op, 0));
+        break;
+    case BERTH_OP_CHDIR:
+        if (chdir(S(op, 0)) < 0) fail(errno, "chdir to cwd %s", S(op, 0));
+        break;
+    case BERTH_OP_IOPRIO:
+        if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (int)((N(op, 0) << 13) | N(op, 1))) < 0) fail(errno, "ioprio_set");
+        break;
+    case BERTH_OP_WAIT_START: {
+        char reopen[64];
+        const char *fifo = exec_fifo_fd >= 0 ? fd_path(exec_fifo_fd, reopen, sizeof reopen) : S(op, 0);
+        if (access(fifo, W_OK) < 0) fail(errno, "the exec fifo %s is not writable here (is /proc mounted in the container?)", S(op, 0));
+        dprintf(STATUS_FD, "ready\n");
+        int fd;
+        do fd = open(fifo, O_WRONLY | O_CLOEXEC); while (fd < 0 && errno == EINTR);
+        if (fd < 0) _exit(1);
+        if (write(fd, "0", 1) != 1) _exit(1);
+        close(fd);
+        break;
+    }
+    case BERTH_OP_CLOSE_FDS: {
+        int preserved = (int)N(op, 0);
+        for (int i = 0; i < preserved; i++)
+            if (dup2(PRESERVE_BASE + i, 3 + i) < 0) fail(errno, "move preserved fd %d to %d", PRESERVE_BASE + i, 3 + i);
+        if (syscall(SYS_close_range, 3 + preserved, ~0U, 0) < 0)
+            for (int fd = 3 + preserved; fd < 1024; fd++) close(fd);
+        break;
+    }
+    case BERTH_OP_EXEC: {
+        uint32_t argc = (uint32_t)N(op, 0);
+        if (argc == 0 || 1 + argc > op->argc) fail(0, "no program to run");
+        char **argv = calloc(argc + 1, sizeof(char *));
+        char **envp = calloc(op->argc - argc, sizeof(char *));
+        if (!argv || !envp) _exit(127);
+        for (uint32_t i = 0; i < argc; i++) argv[i] = (char *)S(op, 1 + i);
+        for (uint32_t i = 1 + argc, j = 0; i < op->argc; i++, j++) envp[j] = (char *)S(op, i);
+        exec_with_path(argv[0], argv, envp);
+        /* The status fd is closed by now: runc also reports exec failures on stderr. */
+        dprintf(2, "berth: exec \"%s\": %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    case BERTH_OP_SET_DUMPABLE:
+        if (prctl(PR_SET_DUMPABLE, (unsigned long)N(op, 0), 0, 0, 0) < 0) fail(errno, "PR_SET_DUMPABLE");
+        break;
+    default:
+        fail(0, "unknown operation %u (helper and berth disagree on the wire format)", op->code);
+    }
+}
+
+static void run_section(int which, const section_t *s) {
+    current_section = section_names[which];
+    for (uint32_t i = 0; i < s->count; i++) {
+        current_index = (int)i;
+        current_op = op_name(s->ops[i].code);
+        run_op(&s->ops[i]);
+    }
+}
+
+static int exit_status(int status) {
+    return WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
+}
+
+static int run_plan(void) {
+    read_plan();
+    need(4);
+    if (memcmp(plan_buf, BERTH_WIRE_MAGIC, 4) != 0) fail(0, "not a berth plan (bad magic)");
+    plan_at = 4;
+    uint32_t version = get_u32();
+    if (version != BERTH_WIRE_VERSION) fail(0, "plan wire version %u, this helper speaks %d", version, BERTH_WIRE_VERSION);
+    uint32_t flags = get_u32();
+    uint64_t clone_flags = get_u64();
+    section_t sections[3];
+    for (int i = 0; i < 3; i++) decode_section(&sections[i]);
+
+    run_section(0, &sections[0]);
+    if (pipe2(release_pipe, O_CLOEXEC) < 0) fail(errno, "pipe");
+    current_section = "pre";
+    current_op = "CLONE";
+    /* A raw clone behaves like fork here; the new namespaces apply to the child. */
+    child_pid = (pid_t)syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD, NULL, NULL, NULL, NULL);
+    if (child_pid < 0) fail(errno, "clone with flags %#llx", (unsigned long long)clone_flags);
+    if (child_pid == 0) {
+        close(release_pipe[1]);
+        run_section(2, &sections[2]);
+        fail(0, "the plan ended without EXEC");
+    }
+    close(release_pipe[0]);
+    run_section(1, &sections[1]);
+    close(release_pipe[1]);
+    if (!(flags & BERTH_PLAN_FOREGROUND)) return 0;
+    int status;
+    while (waitpid(child_pid, &status, 0) < 0)
+        if (errno != EINTR) fail(errno, "wait for the container");
+    dprintf(STATUS_FD, "exit %d\n", exit_status(status));
+    return 0;
+}
+
+/* `enter PID PATH ARGV0 [ARGS]`: join PID's namespaces (those that differ from ours), then run PATH. */
+static int enter(int argc, char **argv) {
+    if (argc < 5) {
+        dprintf(2, "usage: berth-helper enter PID PATH ARGV0 [ARG...]\n");
+        return 126;
+    }
+    const char *pid = argv[2];
+    static const struct { const char *name; int type; } order[] = {
+        {"user", CLONE_NEWUSER}, {"cgroup", CLONE_NEWCGROUP}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
+        {"net", CLONE_NEWNET}, {"pid", CLONE_NEWPID}, {"time", CLONE_NEWTIME}, {"mnt", CLONE_NEWNS},
+    };
+    int fds[8];
+    /* Open every namespace before joining any: after the mount namespace, /proc may differ. */
+    for (int i = 0; i < 8; i++) {
+        char theirs[64], ours[64];
+        struct stat a, b;
+        fds[i] = -1;
+        snprintf(theirs, sizeof theirs, "/proc/%s/ns/%s", pid, order[i].name);
+        snprintf(ours, sizeof ours, "/proc/self/ns/%s", order[i].name);
+        if (stat(theirs, &a) < 0) {
+            if (errno == ENOENT && i > 0) continue;
+            dprintf(2, "berth-helper enter: %s: %s\n", theirs, strerror(errno));
+            return 126;
+        }
+        if (stat(ours, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) continue;
+        fds[i] = open(theirs, O_RDONLY | O_CLOEXEC);
+        if (fds[i] < 0) {
+            dprintf(2, "berth-helper enter: open %s: %s\n", theirs, strerror(errno));
+            return 126;
+        }
+    }
+    for (int i = 0; i < 8; i++) {
+        if (fds[i] < 0) continue;
+        if (setns(fds[i], order[i].type) < 0) {
+            dprintf(2, "berth-helper enter: join the %s namespace of %s: %s\n", order[i].name, pid, strerror(errno));
+            return 126;
+        }
+        close(fds[i]);
+    }
+    pid_t child = fork();
+    if (child < 0) {
+        dprintf(2, "berth-helper enter: fork: %s\n", strerror(errno));
+        return 126;
+    }
+    if (child == 0) {
+        execv(argv[3], argv + 4);
+        dprintf(2, "berth-helper enter: exec %s: %s\n", argv[3], strerror(errno));
+        _exit(127);
+    }
+    int status;
+    while (waitpid(child, &status, 0) < 0)
+        if (errno != EINTR) return 126;
+    return exit_status(status);
+}
+
+int main(int argc, char **argv) {
+    /* Not dumpable: no other process can ptrace us or open /proc/<pid>/exe (CVE-2019-5736 class). */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    umask(0);
+    if (argc >= 2 && strcmp(argv[1], "enter") == 0) return enter(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "exec") != 0) {
+        dprintf(2, "usage: berth-helper exec | enter PID PATH ARGV0 [ARG...]\n");
+        return 2;
+    }
+    return run_plan();
+}

@@ -1,0 +1,146 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, copyFileSync, chmodSync, writeFileSync } from 'node:fs';
+import { tmpdir, hostname } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runBerth } from '../../../core/cli/test-support/run-berth.js';
+
+/**
+ * Real containers through the native backend and the C helper, driven through the built CLI as a
+ * manager would. Root only; the payload is Debian's busybox-static.
+ */
+const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
+const isRoot = process.getuid?.() === 0;
+const helperBuilt = existsSync(join(import.meta.dirname, '..', '..', '..', 'dist', 'berth-helper'));
+const skipReason = !isRoot ? 'needs root' : !busybox ? 'needs busybox-static' : !helperBuilt ? 'needs the built helper (npm run build)' : '';
+const suite = skipReason ? describe.skip : describe;
+
+let dir: string;
+let root: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'berth-native-'));
+  root = join(dir, 'root');
+});
+afterEach(() => {
+  for (const id of existsSync(root) ? readdirSync(root) : []) runBerth(['--root', root, 'delete', '--force', id]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const berth = (...args: string[]) => runBerth(['--root', root, ...args]);
+
+/** A bundle from `berth spec` with a busybox rootfs, terminal off and the given program. */
+function bundle(args: string[], edit: (config: Record<string, any>) => void = () => {}): string {
+  const path = join(dir, `b-${Math.random().toString(36).slice(2)}`);
+  const rootfs = join(path, 'rootfs');
+  for (const d of ['bin', 'proc', 'dev', 'sys', 'tmp', 'etc']) mkdirSync(join(rootfs, d), { recursive: true });
+  copyFileSync(busybox!, join(rootfs, 'bin', 'busybox'));
+  chmodSync(join(rootfs, 'bin', 'busybox'), 0o755);
+  for (const tool of ['sh', 'echo', 'cat', 'id', 'hostname', 'sleep', 'ls', 'touch', 'mount', 'readlink', 'true', 'false', 'env', 'pwd', 'stat']) {
+    symlinkSync('busybox', join(rootfs, 'bin', tool));
+  }
+  writeFileSync(join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n');
+  expect(runBerth(['spec', '-b', path]).code).toBe(0);
+  const config = JSON.parse(readFileSync(join(path, 'config.json'), 'utf8'));
+  config.process.terminal = false;
+  config.process.args = args;
+  edit(config);
+  writeFileSync(join(path, 'config.json'), JSON.stringify(config, null, 2));
+  return path;
+}
+
+suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+  it('run in the foreground passes stdout and exits with the container\'s status', () => {
+    const ok = berth('run', '-b', bundle(['sh', '-c', 'echo hello from a container']), 'r1');
+    expect(ok.stderr).toBe('');
+    expect(ok.stdout).toBe('hello from a container\n');
+    expect(ok.code).toBe(0);
+    expect(berth('run', '-b', bundle(['sh', '-c', 'exit 3']), 'r2').code).toBe(3);
+    // The container's sh is pid 1, which ignores signals it has no handler for: signal a child.
+    expect(berth('run', '-b', bundle(['sh', '-c', "sh -c 'kill -TERM $$'; exit $?"]), 'r3').code).toBe(143);
+    expect(existsSync(root) ? readdirSync(root) : []).toEqual([]);
+  });
+
+  it('sees its own namespaces, hostname, root filesystem and identity', () => {
+    const r = berth('run', '-b', bundle(['sh', '-c', 'echo "pid=$$ host=$(hostname) uid=$(id -u) gid=$(id -g) groups=$(id -G) cwd=$(pwd) home=$HOME"; ls /'], (c) => {
+      c.hostname = 'inside';
+      c.process.user = { uid: 1000, gid: 1000, additionalGids: [5, 7] };
+      c.process.cwd = '/tmp';
+    }), 'id1');
+    expect(r.stderr).toBe('');
+    const [first, ...listing] = r.stdout.trim().split('\n');
+    expect(first).toBe('pid=1 host=inside uid=1000 gid=1000 groups=1000 5 7 cwd=/tmp home=/home/user');
+    expect(listing).toEqual(expect.arrayContaining(['bin', 'dev', 'etc', 'proc', 'sys', 'tmp']));
+    expect(hostname()).not.toBe('inside');
+  });
+
+  it('create does not run the program; start does; the status follows the process', async () => {
+    const marker = join(dir, 'marker');
+    const b = bundle(['sh', '-c', 'echo started > /tmp/started; exec sleep 100'], (c) => {
+      c.mounts.push({ destination: '/tmp', type: 'bind', source: dir, options: ['rbind', 'rw'] });
+    });
+    expect(berth('create', '-b', b, '--pid-file', join(dir, 'pid'), 'c1').code).toBe(0);
+    const state = JSON.parse(berth('state', 'c1').stdout);
+    expect(state.status).toBe('created');
+    expect(readFileSync(join(dir, 'pid'), 'utf8')).toBe(String(state.pid));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(existsSync(join(dir, 'started'))).toBe(false);
+    expect(berth('start', 'c1').code).toBe(0);
+    for (let i = 0; i < 100 && !existsSync(join(dir, 'started')); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(readFileSync(join(dir, 'started'), 'utf8')).toBe('started\n');
+    expect(JSON.parse(berth('state', 'c1').stdout).status).toBe('running');
+    expect(berth('kill', 'c1', 'KILL').code).toBe(0);
+    for (let i = 0; i < 100 && JSON.parse(berth('state', 'c1').stdout).status !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(JSON.parse(berth('state', 'c1').stdout).status).toBe('stopped');
+    expect(berth('delete', 'c1').code).toBe(0);
+    expect(readdirSync(root)).toEqual([]);
+    void marker;
+  });
+
+  it('a read-only root, masked and read-only paths hold', () => {
+    const r = berth('run', '-b', bundle(['sh', '-c', 'touch /x 2>&1; cat /proc/kcore | wc -c; echo 1 > /proc/sys/kernel/hostname 2>&1; echo done']), 'ro1');
+    expect(r.stdout).toContain('Read-only file system');
+    expect(r.stdout).toContain('done');
+  });
+
+  it('only stdio reaches the container: no other fd leaks', () => {
+    const r = berth('run', '-b', bundle(['ls', '/proc/self/fd']), 'fd1');
+    expect(r.stdout.trim().split('\n').sort()).toEqual(['0', '1', '2', '3']); // 3 is ls's own directory fd
+  });
+
+  it('a mount whose destination goes through a symlink out of the rootfs stays inside it', () => {
+    const b = bundle(['sh', '-c', 'ls /evil/'], (c) => {
+      c.mounts.push({ destination: '/evil/berth-escape', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] });
+    });
+    symlinkSync('/etc', join(b, 'rootfs', 'evil'));
+    const r = berth('run', '-b', b, 'esc1');
+    expect(r.code).toBe(0);
+    expect(existsSync('/etc/berth-escape')).toBe(false);
+  });
+
+  it('createContainer hooks run inside the container\'s namespaces; createRuntime on the host', () => {
+    const out = join(dir, 'hooks');
+    const b = bundle(['true'], (c) => {
+      c.hostname = 'hooked';
+      c.hooks = {
+        createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `echo runtime $(cat /proc/sys/kernel/hostname) >> ${out}`] }],
+        createContainer: [{ path: '/bin/sh', args: ['sh', '-c', `echo container $(cat /proc/sys/kernel/hostname) >> ${out}`] }],
+      };
+    });
+    expect(berth('run', '-b', b, 'h1').code).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe(`runtime ${hostname()}\ncontainer hooked\n`);
+  });
+
+  it('a failure inside the container setup names the step and leaves nothing', () => {
+    const r = berth('create', '-b', bundle(['true'], (c) => c.mounts.push({ destination: '/bad', type: 'nosuchfs', source: 'none' })), 'bad1');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/bad1: .*nosuchfs.*\(MOUNT_IN_ROOT failed in the child step \d+, errno 19\)/);
+    expect(readdirSync(root)).toEqual([]);
+  });
+
+  it('berth plan shows the plan without running anything', () => {
+    const r = runBerth(['plan', '-b', bundle(['true'])]);
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    expect(plan.backend).toBe('native');
+    expect(plan.plan.child.at(-1).op).toBe('EXEC');
+  });
+});
