@@ -125,11 +125,11 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   op(child, 'SYNC', 'create');
   op(child, input.noPivot ? 'MOVE_ROOT' : 'PIVOT_ROOT', rootfs);
   if (linux.rootfsPropagation) op(child, 'MOUNT', '', '/', '', propagation, '');
-  for (const path of linux.maskedPaths ?? []) op(child, 'MASK_PATH', path);
-  for (const path of linux.readonlyPaths ?? []) op(child, 'READONLY_PATH', path);
   if (spec.root?.readonly) op(child, 'REMOUNT_RO', '/');
-
+  // runc's order: sysctls while /proc/sys is still writable, then read-only and masked paths.
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) op(child, 'WRITE_FILE', `/proc/sys/${key.replaceAll('.', '/')}`, value);
+  for (const path of linux.readonlyPaths ?? []) op(child, 'READONLY_PATH', path);
+  for (const path of linux.maskedPaths ?? []) op(child, 'MASK_PATH', path);
 
   const process = spec.process!;
   if (process.oomScoreAdj !== undefined) op(child, 'WRITE_FILE', '/proc/self/oom_score_adj', String(process.oomScoreAdj));

@@ -136,6 +136,82 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
     expect(readdirSync(root)).toEqual([]);
   });
 
+  it('applies rlimits, oom_score_adj, sysctl, umask and env, and reports an rlimit the host refuses like runc', () => {
+    const r = berth('run', '-b', bundle(['sh', '-c', 'ulimit -n; ulimit -Hn; cat /proc/self/oom_score_adj; cat /proc/sys/net/ipv4/ip_forward; umask; echo $FOO'], (c) => {
+      c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 512, hard: 1000 }];
+      c.process.oomScoreAdj = 100;
+      c.process.user.umask = 0o027;
+      c.process.env.push('FOO=bar');
+      c.linux.sysctl = { 'net.ipv4.ip_forward': '1' };
+    }), 'k1');
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim().split('\n')).toEqual(['512', '1000', '100', '1', '0027', 'bar']);
+    // This VM lacks CAP_SYS_RESOURCE: a hard limit above the host's is refused, with runc's words.
+    const refused = berth('run', '-b', bundle(['true'], (c) => (c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1048576, hard: 1048576 }])), 'k2');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/error setting rlimit type 7: Operation not permitted/);
+    expect(readdirSync(root)).toEqual([]);
+  });
+
+  it('drops capabilities as configured, and sets no_new_privs', () => {
+    const r = berth('run', '-b', bundle(['sh', '-c', 'grep -E "^(CapEff|CapBnd|NoNewPrivs)" /proc/self/status'], (c) => {
+      c.process.capabilities = { bounding: ['CAP_KILL', 'CAP_NET_BIND_SERVICE'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] };
+    }), 'cap1');
+    expect(r.stdout).toMatch(/CapEff:\s+0000000000000020/);
+    expect(r.stdout).toMatch(/CapBnd:\s+0000000000000420/);
+    expect(r.stdout).toMatch(/NoNewPrivs:\s+1/);
+  });
+
+  it('maps ids in a new user namespace', () => {
+    // The mapped root (host uid 100000) must be able to reach the rootfs, as with runc.
+    chmodSync(dir, 0o755);
+    const r = berth('run', '-b', bundle(['sh', '-c', 'id -u; cat /proc/self/uid_map'], (c) => {
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.mounts = c.mounts.filter((m: { type: string }) => m.type !== 'sysfs' && m.type !== 'cgroup');
+      c.mounts.push({ destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'ro', 'nosuid', 'noexec', 'nodev'] });
+    }), 'u1');
+    expect(r.stderr).toBe('');
+    const [uid, map] = r.stdout.trim().split('\n');
+    expect(uid).toBe('0');
+    expect(map!.trim().split(/\s+/)).toEqual(['0', '100000', '65536']);
+  });
+
+  it('joins an existing namespace given by path', () => {
+    const first = bundle(['sleep', '100'], (c) => (c.hostname = 'shared-uts'));
+    expect(berth('run', '-d', '-b', first, 'owner').code).toBe(0);
+    const pid = JSON.parse(berth('state', 'owner').stdout).pid;
+    const r = berth('run', '-b', bundle(['hostname'], (c) => {
+      delete c.hostname;
+      c.linux.namespaces = c.linux.namespaces.map((n: { type: string }) => (n.type === 'uts' ? { type: 'uts', path: `/proc/${pid}/ns/uts` } : n));
+    }), 'joiner');
+    expect(r.stdout.trim()).toBe('shared-uts');
+    const wrongType = berth('create', '-b', bundle(['true'], (c) => {
+      c.linux.namespaces = c.linux.namespaces.map((n: { type: string }) => (n.type === 'ipc' ? { type: 'ipc', path: `/proc/${pid}/ns/uts` } : n));
+    }), 'wrong');
+    expect(wrongType.code).toBe(1);
+    expect(wrongType.stderr).toContain(`join namespace /proc/${pid}/ns/uts (is it a namespace of that type?): Invalid argument`);
+  });
+
+  it('passes --preserve-fds to the container at fd 3', () => {
+    const out = join(dir, 'fd3');
+    const fd = require('node:fs').openSync(out, 'w');
+    const r = require('node:child_process').spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', '..', 'dist', 'berth.cjs'), '--root', root, 'run', '--preserve-fds', '1', '-b', bundle(['sh', '-c', 'echo via-fd3 >&3; ls /proc/self/fd']), 'pf'], { stdio: ['ignore', 'pipe', 'pipe', fd], encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe('via-fd3\n');
+    expect(r.stdout.trim().split('\n').sort()).toEqual(['0', '1', '2', '3', '4']);
+  });
+
+  it('refuses an AppArmor profile or SELinux label on a host without the module, naming the field', () => {
+    const a = berth('create', '-b', bundle(['true'], (c) => (c.process.apparmorProfile = 'berth-default')), 'aa');
+    expect(a.code).toBe(1);
+    expect(a.stderr).toContain('/process/apparmorProfile: AppArmor is not enabled on this host');
+    const s = berth('create', '-b', bundle(['true'], (c) => (c.process.selinuxLabel = 'system_u:system_r:container_t:s0')), 'se');
+    expect(s.stderr).toContain('/process/selinuxLabel: SELinux is not enabled on this host');
+    expect(readdirSync(root)).toEqual([]);
+  });
+
   it('berth plan shows the plan without running anything', () => {
     const r = runBerth(['plan', '-b', bundle(['true'])]);
     expect(r.code).toBe(0);
