@@ -17,7 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -61,6 +64,8 @@ static pid_t child_pid;
 /* The exec fifo, opened O_PATH when created: after pivot_root its host path is out of reach,
  * so WAIT_START reopens it through /proc/self/fd (runc does the same). */
 static int exec_fifo_fd = -1;
+/* The --console-socket connection, made before pivot_root. */
+static int console_socket_fd = -1;
 static int release_pipe[2] = {-1, -1};
 
 static const char *op_name(uint32_t code) {
@@ -99,11 +104,14 @@ static const char *op_name(uint32_t code) {
     case BERTH_OP_NO_NEW_PRIVS: return "NO_NEW_PRIVS";
     case BERTH_OP_UMASK: return "UMASK";
     case BERTH_OP_CHDIR: return "CHDIR";
+    case BERTH_OP_MKDIR_IN_ROOT: return "MKDIR_IN_ROOT";
     case BERTH_OP_IOPRIO: return "IOPRIO";
     case BERTH_OP_WAIT_START: return "WAIT_START";
     case BERTH_OP_CLOSE_FDS: return "CLOSE_FDS";
     case BERTH_OP_EXEC: return "EXEC";
     case BERTH_OP_SET_DUMPABLE: return "SET_DUMPABLE";
+    case BERTH_OP_CONSOLE_CONNECT: return "CONSOLE_CONNECT";
+    case BERTH_OP_CONSOLE_SETUP: return "CONSOLE_SETUP";
     default: return "UNKNOWN";
     }
 }
@@ -630,6 +638,61 @@ static void run_op(const op_t *op) {
         /* The status fd is closed by now: runc also reports exec failures on stderr. */
         dprintf(2, "berth: exec \"%s\": %s\n", argv[0], strerror(errno));
         _exit(127);
+    }
+    case BERTH_OP_MKDIR_IN_ROOT: {
+        int rootfd = open(S(op, 0), O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0) fail(errno, "open rootfs %s", S(op, 0));
+        int fd = mkdir_in_root(rootfd, S(op, 1));
+        if (fd < 0) fail(errno, "create directory %s in the rootfs", S(op, 1));
+        close(fd);
+        close(rootfd);
+        break;
+    }
+    case BERTH_OP_CONSOLE_CONNECT: {
+        struct sockaddr_un addr = {.sun_family = AF_UNIX};
+        if (strlen(S(op, 0)) >= sizeof addr.sun_path) fail(ENAMETOOLONG, "console socket %s", S(op, 0));
+        strcpy(addr.sun_path, S(op, 0));
+        console_socket_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (console_socket_fd < 0) fail(errno, "socket");
+        if (connect(console_socket_fd, (struct sockaddr *)&addr, sizeof addr) < 0) fail(errno, "connect to the console socket %s", S(op, 0));
+        break;
+    }
+    case BERTH_OP_CONSOLE_SETUP: {
+        int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (master < 0) fail(errno, "open /dev/ptmx (is devpts mounted with newinstance?)");
+        int unlock = 0, number;
+        if (ioctl(master, TIOCSPTLCK, &unlock) < 0) fail(errno, "unlock the pty");
+        if (ioctl(master, TIOCGPTN, &number) < 0) fail(errno, "get the pty number");
+        char name[64];
+        snprintf(name, sizeof name, "/dev/pts/%d", number);
+        int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (slave < 0) fail(errno, "open %s", name);
+        if (fchown(slave, (uid_t)N(op, 2), (gid_t)N(op, 3)) < 0) fail(errno, "chown %s", name);
+        if (N(op, 0) > 0 && N(op, 1) > 0) {
+            struct winsize ws = {.ws_row = (unsigned short)N(op, 0), .ws_col = (unsigned short)N(op, 1)};
+            if (ioctl(master, TIOCSWINSZ, &ws) < 0) fail(errno, "set the console size");
+        }
+        /* runc's protocol: one message, the pty name as data, the master fd as SCM_RIGHTS. */
+        char control[CMSG_SPACE(sizeof(int))];
+        memset(control, 0, sizeof control);
+        struct iovec iov = {.iov_base = name, .iov_len = strlen(name)};
+        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cmsg), &master, sizeof(int));
+        if (console_socket_fd < 0) fail(0, "no console socket connected");
+        if (sendmsg(console_socket_fd, &msg, 0) < 0) fail(errno, "send the pty master over the console socket");
+        close(master);
+        close(console_socket_fd);
+        console_socket_fd = -1;
+        if (setsid() < 0) fail(errno, "setsid");
+        if (ioctl(slave, TIOCSCTTY, 0) < 0) fail(errno, "make %s the controlling terminal", name);
+        for (int fd = 0; fd < 3; fd++)
+            if (dup2(slave, fd) < 0) fail(errno, "dup the pty onto fd %d", fd);
+        close(slave);
+        break;
     }
     case BERTH_OP_SET_DUMPABLE:
         if (prctl(PR_SET_DUMPABLE, (unsigned long)N(op, 0), 0, 0, 0) < 0) fail(errno, "PR_SET_DUMPABLE");

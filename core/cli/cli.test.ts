@@ -42,10 +42,6 @@ describe('berth CLI', () => {
     const bundle = bundleWithSpec();
     const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
     expect(validateConfigSchema(config)).toBe(true);
-    // The native backend does not implement terminals yet and says so; with terminal off it accepts the rest.
-    const refusal = runBerth(['--root', root, 'check', '--bundle', bundle]);
-    expect(refusal.stdout).toBe('/process/terminal: a terminal (--console-socket) is not implemented by the native backend yet\n');
-    writeFileSync(join(bundle, 'config.json'), JSON.stringify({ ...config, process: { ...config.process, terminal: false } }));
     const check = runBerth(['--root', root, 'check', '--bundle', bundle]);
     expect(check.code).toBe(0);
     expect(check.stdout).toContain('valid; backend native (default)');
@@ -129,7 +125,6 @@ describe('berth CLI', () => {
   it('accepts every ociVersion from 1.0.0 to 1.3.x (crun 1.8 refuses 1.2+)', () => {
     const bundle = bundleWithSpec();
     const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
-    config.process.terminal = false;
     for (const v of ['1.0.0', '1.0.2-dev', '1.1.0', '1.2.0', '1.2.1', '1.3.0']) {
       writeFileSync(join(bundle, 'config.json'), JSON.stringify({ ...config, ociVersion: v }));
       expect(runBerth(['check', '-b', bundle]).code, v).toBe(0);

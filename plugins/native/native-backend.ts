@@ -20,6 +20,9 @@ export function createNativeBackend(): Backend {
 
     async create(ctx: CreateContext) {
       checkHostSupport(ctx);
+      if (ctx.spec.process?.terminal && !ctx.options.consoleSocket) {
+        throw new RuntimeError('UNSUPPORTED', '/process/terminal: a terminal without --console-socket (run in the foreground) is not implemented by the native backend yet; pass --console-socket, or set terminal to false');
+      }
       const helper = helperPath();
       const execFifo = fifoPath(ctx.stateDir);
       const listenFds = Number(process.env.LISTEN_FDS ?? 0) || 0;
@@ -32,6 +35,7 @@ export function createNativeBackend(): Backend {
         preserveFds: ctx.options.preserveFds,
         listenFds,
         foreground: ctx.options.foreground,
+        consoleSocket: ctx.options.consoleSocket,
         host: measureHost(ctx.spec, ctx.bundle, ctx.rootfs),
       });
       if (diagnostics.length > 0) throw RuntimeError.invalidSpec(diagnostics, `${ctx.bundle}/config.json`);

@@ -38,7 +38,6 @@ export function validateForNative(spec: Spec): Diagnostic[] {
   if (linux.seccomp) notYet('seccomp', 'linux', 'seccomp');
   if (has('time')) notYet('a time namespace', 'linux', 'namespaces');
   if (linux.timeOffsets) notYet('time offsets', 'linux', 'timeOffsets');
-  if (spec.process?.terminal) notYet('a terminal (--console-socket)', 'process', 'terminal');
   if (spec.process?.scheduler) notYet('the scheduler policy', 'process', 'scheduler');
   if (spec.process?.execCPUAffinity) notYet('execCPUAffinity', 'process', 'execCPUAffinity');
   if (linux.intelRdt) notYet('Intel RDT', 'linux', 'intelRdt');

@@ -196,7 +196,6 @@ describe('validateForNative', () => {
       { pointer: '/linux/sysctl/kernel.panic', message: 'is not namespaced: setting it would change the host for everyone' },
       { pointer: '/linux/sysctl/kernel.shmmax', message: 'needs a new ipc namespace, or it would change the host\'s' },
       { pointer: '/linux/seccomp', message: 'seccomp is not implemented by the native backend yet' },
-      { pointer: '/process/terminal', message: 'a terminal (--console-socket) is not implemented by the native backend yet' },
     ]);
   });
 });

@@ -31,6 +31,8 @@ export interface PlanInput {
   /** LISTEN_FDS of the caller (systemd socket activation), passed through like runc. */
   listenFds: number;
   foreground: boolean;
+  /** --console-socket, when process.terminal is true. */
+  consoleSocket?: string;
   host: HostFacts;
 }
 
@@ -120,6 +122,10 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   (spec.mounts ?? []).forEach((mount, index) => compileMount(mount, index, input, child, diagnostics, newNs));
 
   compileDevices(input, child, userNs);
+  // runc creates a missing cwd (after the mounts, since it may lie inside one).
+  op(child, 'MKDIR_IN_ROOT', rootfs, spec.process!.cwd, 0o755);
+  // The console socket's host path is out of reach after pivot_root: connect now.
+  if (spec.process?.terminal && input.consoleSocket) op(child, 'CONSOLE_CONNECT', input.consoleSocket);
 
   // Create-phase hooks run here: namespaces and mounts exist, pivot_root has not happened.
   op(child, 'SYNC', 'create');
@@ -132,6 +138,9 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   for (const path of linux.maskedPaths ?? []) op(child, 'MASK_PATH', path);
 
   const process = spec.process!;
+  if (process.terminal && input.consoleSocket) {
+    op(child, 'CONSOLE_SETUP', process.consoleSize?.height ?? 0, process.consoleSize?.width ?? 0, process.user.uid, process.user.gid);
+  }
   if (process.oomScoreAdj !== undefined) op(child, 'WRITE_FILE', '/proc/self/oom_score_adj', String(process.oomScoreAdj));
   for (const rlimit of process.rlimits ?? []) op(child, 'SETRLIMIT', rlimitNumbers[rlimit.type]!, BigInt(rlimit.soft), BigInt(rlimit.hard));
   if (linux.personality) op(child, 'PERSONALITY', personalities[linux.personality.domain] ?? 0);

@@ -107,6 +107,8 @@ export const Op = {
   UMASK: 48,
   /** s path */
   CHDIR: 49,
+  /** s rootfs, s path, i mode: create the directory (and missing parents) inside the root. */
+  MKDIR_IN_ROOT: 50,
   /** i class, i priority: ioprio_set for this process */
   IOPRIO: 51,
   /** s fifo: write "ready" to fd 4, then block opening the fifo for writing until `start` opens it, write one byte. */
@@ -117,6 +119,12 @@ export const Op = {
   EXEC: 55,
   /** i on: prctl(PR_SET_DUMPABLE) */
   SET_DUMPABLE: 56,
+  /** s socketPath: connect to the --console-socket (before pivot_root, while the host path is reachable). */
+  CONSOLE_CONNECT: 57,
+  /** i rows, i cols, i uid, i gid: open a pty in the container's devpts, send its master over the
+   * console socket (data: the pty name; SCM_RIGHTS: the fd), make the slave the controlling
+   * terminal and stdio (setsid, TIOCSCTTY), owned by uid:gid. */
+  CONSOLE_SETUP: 58,
 } as const;
 
 export type OpName = keyof typeof Op;

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, copyFileSync, chmodSync, writeFileSync } from 'node:fs';
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runBerth } from '../../../core/cli/test-support/run-berth.js';
 
@@ -210,6 +211,26 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
     const s = berth('create', '-b', bundle(['true'], (c) => (c.process.selinuxLabel = 'system_u:system_r:container_t:s0')), 'se');
     expect(s.stderr).toContain('/process/selinuxLabel: SELinux is not enabled on this host');
     expect(readdirSync(root)).toEqual([]);
+  });
+
+  it('with a terminal, hands the pty master to --console-socket as runc does', async () => {
+    const socketPath = join(dir, 'console.sock');
+    const receiver = spawn('python3', [join(import.meta.dirname, '..', 'test-support', 'console-receiver.py'), socketPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let report = '';
+    receiver.stdout.setEncoding('utf8').on('data', (d: string) => (report += d));
+    while (!report.includes('listening')) await new Promise((r) => setTimeout(r, 20));
+    const b = bundle(['sh', '-c', 'tty; stty size; echo in-tty'], (c) => {
+      c.process.terminal = true;
+      c.process.consoleSize = { height: 30, width: 100 };
+    });
+    const created = berth('create', '-b', b, '--console-socket', socketPath, 't1');
+    expect(created.stderr).toBe('');
+    expect(berth('start', 't1').code).toBe(0);
+    await new Promise<void>((resolve) => receiver.on('close', () => resolve()));
+    const result = JSON.parse(report.slice(report.indexOf('{')));
+    expect(result.fds).toBe(1);
+    expect(result.name).toMatch(/^\/dev\/pts\/\d+$/);
+    expect(result.output.replace(/\r/g, '').split('\n').slice(0, 3)).toEqual([result.name, '30 100', 'in-tty']);
   });
 
   it('berth plan shows the plan without running anything', () => {
