@@ -6,6 +6,7 @@
  *   berth-helper exec                          run the plan read from fd 3 (status on fd 4, answers on fd 5)
  *   berth-helper enter PID PATH ARGV0 [ARG..]  run PATH inside the namespaces of PID (hooks)
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -112,6 +113,10 @@ static const char *op_name(uint32_t code) {
     case BERTH_OP_SET_DUMPABLE: return "SET_DUMPABLE";
     case BERTH_OP_CONSOLE_CONNECT: return "CONSOLE_CONNECT";
     case BERTH_OP_CONSOLE_SETUP: return "CONSOLE_SETUP";
+    case BERTH_OP_SECCOMP_INIT: return "SECCOMP_INIT";
+    case BERTH_OP_SECCOMP_ARCH: return "SECCOMP_ARCH";
+    case BERTH_OP_SECCOMP_RULE: return "SECCOMP_RULE";
+    case BERTH_OP_SECCOMP_LOAD: return "SECCOMP_LOAD";
     default: return "UNKNOWN";
     }
 }
@@ -385,6 +390,34 @@ static void exec_with_path(const char *name, char **argv, char **envp) {
         p = end + 1;
     }
     errno = saved;
+}
+
+/* ---- libseccomp, loaded with dlopen as crun does: no headers or -dev package needed ---- */
+
+struct scmp_arg_cmp {
+    unsigned int arg;
+    int op; /* enum scmp_compare */
+    uint64_t datum_a;
+    uint64_t datum_b;
+};
+enum { SCMP_FLTATR_CTL_NNP = 3, SCMP_FLTATR_CTL_TSYNC = 4, SCMP_FLTATR_CTL_LOG = 6, SCMP_FLTATR_CTL_SSB = 7 };
+static struct {
+    void *ctx;
+    void *(*init)(uint32_t);
+    int (*attr_set)(void *, int, uint32_t);
+    int (*arch_add)(void *, uint32_t);
+    int (*arch_remove)(void *, uint32_t);
+    uint32_t (*arch_native)(void);
+    uint32_t (*arch_resolve_name)(const char *);
+    int (*resolve_name)(const char *);
+    int (*rule_add_array)(void *, uint32_t, int, unsigned int, const struct scmp_arg_cmp *);
+    int (*load)(void *);
+} seccomp;
+
+static void *seccomp_symbol(void *lib, const char *name) {
+    void *sym = dlsym(lib, name);
+    if (!sym) fail(0, "libseccomp.so.2 has no %s", name);
+    return sym;
 }
 
 /* ---- the ops ---- */
@@ -692,6 +725,59 @@ static void run_op(const op_t *op) {
         for (int fd = 0; fd < 3; fd++)
             if (dup2(slave, fd) < 0) fail(errno, "dup the pty onto fd %d", fd);
         close(slave);
+        break;
+    }
+    case BERTH_OP_SECCOMP_INIT: {
+        void *lib = dlopen("libseccomp.so.2", RTLD_NOW | RTLD_LOCAL);
+        if (!lib) fail(0, "cannot load libseccomp.so.2 (install the libseccomp2 package): %s", dlerror());
+        seccomp.init = (void *(*)(uint32_t))seccomp_symbol(lib, "seccomp_init");
+        seccomp.attr_set = (int (*)(void *, int, uint32_t))seccomp_symbol(lib, "seccomp_attr_set");
+        seccomp.arch_add = (int (*)(void *, uint32_t))seccomp_symbol(lib, "seccomp_arch_add");
+        seccomp.arch_remove = (int (*)(void *, uint32_t))seccomp_symbol(lib, "seccomp_arch_remove");
+        seccomp.arch_native = (uint32_t (*)(void))seccomp_symbol(lib, "seccomp_arch_native");
+        seccomp.arch_resolve_name = (uint32_t (*)(const char *))seccomp_symbol(lib, "seccomp_arch_resolve_name");
+        seccomp.resolve_name = (int (*)(const char *))seccomp_symbol(lib, "seccomp_syscall_resolve_name");
+        seccomp.rule_add_array = (int (*)(void *, uint32_t, int, unsigned int, const struct scmp_arg_cmp *))seccomp_symbol(lib, "seccomp_rule_add_array");
+        seccomp.load = (int (*)(void *))seccomp_symbol(lib, "seccomp_load");
+        seccomp.ctx = seccomp.init((uint32_t)N(op, 0));
+        if (!seccomp.ctx) fail(0, "seccomp_init with default action %#x failed", (unsigned)N(op, 0));
+        /* no_new_privs is the plan's decision (NO_NEW_PRIVS), not libseccomp's. */
+        int rc = seccomp.attr_set(seccomp.ctx, SCMP_FLTATR_CTL_NNP, 0);
+        if (!rc && N(op, 1)) rc = seccomp.attr_set(seccomp.ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+        if (!rc && N(op, 2)) rc = seccomp.attr_set(seccomp.ctx, SCMP_FLTATR_CTL_LOG, 1);
+        if (!rc && N(op, 3)) rc = seccomp.attr_set(seccomp.ctx, SCMP_FLTATR_CTL_SSB, 1);
+        if (rc < 0) fail(-rc, "set seccomp filter flags");
+        break;
+    }
+    case BERTH_OP_SECCOMP_ARCH: {
+        if (!seccomp.ctx) fail(0, "SECCOMP_ARCH before SECCOMP_INIT");
+        uint32_t arch = seccomp.arch_resolve_name(S(op, 0));
+        if (!arch) fail(0, "libseccomp does not know the architecture %s", S(op, 0));
+        int rc = seccomp.arch_add(seccomp.ctx, arch);
+        if (rc < 0 && rc != -EEXIST) fail(-rc, "add seccomp architecture %s", S(op, 0));
+        break;
+    }
+    case BERTH_OP_SECCOMP_RULE: {
+        if (!seccomp.ctx) fail(0, "SECCOMP_RULE before SECCOMP_INIT");
+        int nr = seccomp.resolve_name(S(op, 0));
+        if (nr < 0) break; /* unknown here: skipped, as runc does */
+        uint32_t count = (uint32_t)N(op, 2);
+        if (count > 6 || op->argc < 3 + 4 * count) fail(0, "malformed rule for %s", S(op, 0));
+        struct scmp_arg_cmp cmp[6];
+        for (uint32_t i = 0; i < count; i++) {
+            cmp[i].arg = (unsigned)N(op, 3 + 4 * i);
+            cmp[i].op = (int)N(op, 4 + 4 * i);
+            cmp[i].datum_a = N(op, 5 + 4 * i);
+            cmp[i].datum_b = N(op, 6 + 4 * i);
+        }
+        int rc = seccomp.rule_add_array(seccomp.ctx, (uint32_t)N(op, 1), nr, count, cmp);
+        if (rc < 0) fail(-rc, "add seccomp rule for %s", S(op, 0));
+        break;
+    }
+    case BERTH_OP_SECCOMP_LOAD: {
+        if (!seccomp.ctx) fail(0, "SECCOMP_LOAD before SECCOMP_INIT");
+        int rc = seccomp.load(seccomp.ctx);
+        if (rc < 0) fail(-rc, "load the seccomp filter");
         break;
     }
     case BERTH_OP_SET_DUMPABLE:

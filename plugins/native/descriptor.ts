@@ -1,5 +1,7 @@
-import type { BackendDescriptor } from '../../core/plugin-api.js';
+import { linuxCapabilities, type BackendDescriptor } from '../../core/plugin-api.js';
+import { knownMountOptions } from './mount-options.js';
 import { validateForNative } from './native-validate.js';
+import { seccompArchitectures, supportedSeccompFlags } from './seccomp.js';
 
 /**
  * Linux namespaces, mounts, pivot_root and capabilities through the C helper in native/, which
@@ -12,8 +14,18 @@ export const nativeDescriptor: BackendDescriptor = {
   description: 'Linux namespaces through the native/ helper',
   validate: validateForNative,
   features: {
+    mountOptions: knownMountOptions,
     linux: {
       namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'user', 'uts'],
+      capabilities: [...linuxCapabilities],
+      seccomp: {
+        enabled: true,
+        actions: ['SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE', 'SCMP_ACT_TRAP'],
+        operators: ['SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_LE', 'SCMP_CMP_LT', 'SCMP_CMP_MASKED_EQ', 'SCMP_CMP_NE'],
+        archs: Object.keys(seccompArchitectures),
+        knownFlags: [...supportedSeccompFlags, 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'],
+        supportedFlags: supportedSeccompFlags,
+      },
     },
   },
   load: async () => (await import('./native-backend.js')).createNativeBackend(),

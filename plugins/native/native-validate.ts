@@ -1,5 +1,6 @@
 import { pointerOf, type Diagnostic, type Spec } from '../../core/plugin-api.js';
 import { parseMountOptions } from './mount-options.js';
+import { seccompProblems } from './seccomp.js';
 
 /** sysctl keys that belong to a namespace, and which one (runc's list). */
 function sysctlNamespace(key: string): 'ipc' | 'network' | 'uts' | undefined {
@@ -35,7 +36,7 @@ export function validateForNative(spec: Spec): Diagnostic[] {
 
   // Not implemented yet by the native backend: refused, never silently ignored.
   const notYet = (what: string, ...path: (string | number)[]) => report(`${what} is not implemented by the native backend yet`, ...path);
-  if (linux.seccomp) notYet('seccomp', 'linux', 'seccomp');
+  if (linux.seccomp) out.push(...seccompProblems(linux.seccomp));
   if (has('time')) notYet('a time namespace', 'linux', 'namespaces');
   if (linux.timeOffsets) notYet('time offsets', 'linux', 'timeOffsets');
   if (spec.process?.scheduler) notYet('the scheduler policy', 'process', 'scheduler');

@@ -1,5 +1,6 @@
 import { linuxCapabilities, pointerOf, type Diagnostic, type Mount, type Spec } from '../../core/plugin-api.js';
 import { MS, parseMountOptions, remountableFlags } from './mount-options.js';
+import { seccompOps } from './seccomp.js';
 import { CloneFlag, PlanFlag, type Arg, type OpName, type Plan, type PlanOp } from './wire.js';
 
 /**
@@ -111,6 +112,8 @@ export function compilePlan(input: PlanInput): CompiledPlan {
     op(child, 'SETGID', 0);
     op(child, 'SETUID', 0);
   }
+  // The seccomp filter is built now, while the host's libseccomp is reachable; loaded later.
+  if (linux.seccomp) child.push(...seccompOps(linux.seccomp));
   if (spec.hostname !== undefined) op(child, 'SETHOSTNAME', spec.hostname);
   if (spec.domainname !== undefined) op(child, 'SETDOMAINNAME', spec.domainname);
 
@@ -149,6 +152,9 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   // Identity and capabilities, in runc's order: bounding set while still privileged, keep
   // capabilities across setuid, then set the final sets.
   const caps = process.capabilities ?? {};
+  // As runc: without no_new_privs, loading a filter needs CAP_SYS_ADMIN, so it goes in before
+  // the capabilities are dropped; with it, as late as possible, right before exec.
+  if (linux.seccomp && !process.noNewPrivileges) op(child, 'SECCOMP_LOAD');
   op(child, 'DROP_BOUNDING', capMask(caps.bounding));
   op(child, 'KEEPCAPS', 1);
   op(child, 'SETGROUPS', ...(process.user.additionalGids ?? []));
@@ -162,6 +168,7 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   if (process.noNewPrivileges) op(child, 'NO_NEW_PRIVS');
 
   op(child, 'WAIT_START', input.execFifo);
+  if (linux.seccomp && process.noNewPrivileges) op(child, 'SECCOMP_LOAD');
   const preserved = input.listenFds + input.preserveFds;
   op(child, 'CLOSE_FDS', preserved);
   const args = process.args ?? [];

@@ -125,6 +125,14 @@ export const Op = {
    * console socket (data: the pty name; SCM_RIGHTS: the fd), make the slave the controlling
    * terminal and stdio (setsid, TIOCSCTTY), owned by uid:gid. */
   CONSOLE_SETUP: 58,
+  /** i defaultAction, i tsync, i log, i specAllow: dlopen libseccomp.so.2 and start a filter (before pivot_root, while the host's library is reachable). */
+  SECCOMP_INIT: 59,
+  /** s arch: add an architecture by libseccomp name (x86_64, aarch64, ...). */
+  SECCOMP_ARCH: 60,
+  /** s syscall, i action, i n, then n × (i index, i op, i valueA, i valueB): one rule; a name libseccomp does not know is skipped, as runc does. */
+  SECCOMP_RULE: 61,
+  /** Load the filter. */
+  SECCOMP_LOAD: 62,
 } as const;
 
 export type OpName = keyof typeof Op;

@@ -233,6 +233,42 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
     expect(result.output.replace(/\r/g, '').split('\n').slice(0, 3)).toEqual([result.name, '30 100', 'in-tty']);
   });
 
+  it('loads a seccomp filter: a denied syscall fails with the configured errno, with and without no_new_privs', () => {
+    for (const noNewPrivileges of [true, false]) {
+      const r = berth('run', '-b', bundle(['sh', '-c', 'grep Seccomp: /proc/self/status; mkdir /tmp/denied 2>&1; echo still-running'], (c) => {
+        c.process.noNewPrivileges = noNewPrivileges;
+        c.linux.seccomp = {
+          defaultAction: 'SCMP_ACT_ALLOW',
+          architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'],
+          syscalls: [
+            { names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 },
+            { names: ['not_a_syscall_anywhere'], action: 'SCMP_ACT_KILL' },
+          ],
+        };
+      }), `sc-${noNewPrivileges}`);
+      expect(r.stderr).toBe('');
+      const lines = r.stdout.trim().split('\n');
+      expect(lines[0]).toMatch(/^Seccomp:\s+2$/);
+      expect(lines[1]).toMatch(/Permission denied/);
+      expect(lines[2]).toBe('still-running');
+    }
+  });
+
+  it('a seccomp rule with argument conditions filters only matching calls', () => {
+    // open/openat with O_TRUNC (0o1000) in their flags are denied; a plain read is not.
+    const r = berth('run', '-b', bundle(['sh', '-c', 'echo x > /tmp/f || echo trunc-denied; head -c 5 /proc/self/status | grep -q Name && echo read-ok'], (c) => {
+      c.linux.seccomp = {
+        defaultAction: 'SCMP_ACT_ALLOW',
+        syscalls: [
+          { names: ['openat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1, args: [{ index: 2, value: 0o1000, valueTwo: 0o1000, op: 'SCMP_CMP_MASKED_EQ' }] },
+          { names: ['open'], action: 'SCMP_ACT_ERRNO', errnoRet: 1, args: [{ index: 1, value: 0o1000, valueTwo: 0o1000, op: 'SCMP_CMP_MASKED_EQ' }] },
+        ],
+      };
+    }), 'sc-args');
+    expect(r.stdout.trim().split('\n')).toEqual(['trunc-denied', 'read-ok']);
+    expect(r.stderr).toContain("can't create /tmp/f: Operation not permitted");
+  });
+
   it('berth plan shows the plan without running anything', () => {
     const r = runBerth(['plan', '-b', bundle(['true'])]);
     expect(r.code).toBe(0);
