@@ -33,6 +33,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <linux/mount.h>
 #include <linux/openat2.h>
 #include "wire.h"
 
@@ -117,6 +118,8 @@ static const char *op_name(uint32_t code) {
     case BERTH_OP_SECCOMP_ARCH: return "SECCOMP_ARCH";
     case BERTH_OP_SECCOMP_RULE: return "SECCOMP_RULE";
     case BERTH_OP_SECCOMP_LOAD: return "SECCOMP_LOAD";
+    case BERTH_OP_UNSHARE: return "UNSHARE";
+    case BERTH_OP_SETATTR_IN_ROOT: return "SETATTR_IN_ROOT";
     default: return "UNKNOWN";
     }
 }
@@ -778,6 +781,17 @@ static void run_op(const op_t *op) {
         if (!seccomp.ctx) fail(0, "SECCOMP_LOAD before SECCOMP_INIT");
         int rc = seccomp.load(seccomp.ctx);
         if (rc < 0) fail(-rc, "load the seccomp filter");
+        break;
+    }
+    case BERTH_OP_UNSHARE:
+        if (unshare((int)N(op, 0)) < 0) fail(errno, "unshare %#lx", (unsigned long)N(op, 0));
+        break;
+    case BERTH_OP_SETATTR_IN_ROOT: {
+        int fd = open_in_root(S(op, 0), S(op, 1), 0, 0);
+        struct mount_attr attr = {.attr_set = N(op, 2), .attr_clr = N(op, 3), .propagation = N(op, 4)};
+        if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+            fail(errno, "set recursive mount attributes on %s", S(op, 1));
+        close(fd);
         break;
     }
     case BERTH_OP_SET_DUMPABLE:

@@ -53,6 +53,8 @@ enum berth_op {
     BERTH_OP_SECCOMP_ARCH = 60,
     BERTH_OP_SECCOMP_RULE = 61,
     BERTH_OP_SECCOMP_LOAD = 62,
+    BERTH_OP_UNSHARE = 63,
+    BERTH_OP_SETATTR_IN_ROOT = 64,
 };
 
 #endif

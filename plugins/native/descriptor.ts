@@ -16,7 +16,7 @@ export const nativeDescriptor: BackendDescriptor = {
   features: {
     mountOptions: knownMountOptions,
     linux: {
-      namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'user', 'uts'],
+      namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'],
       capabilities: [...linuxCapabilities],
       seccomp: {
         enabled: true,

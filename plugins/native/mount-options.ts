@@ -79,14 +79,57 @@ const propagationOptions: Record<string, number> = {
   runbindable: MS.UNBINDABLE | MS.REC,
 };
 
-/** Recursive (mount_setattr) variants; berth's helper applies them in a later wire version. */
+/** mount_setattr(2) attributes (linux/mount.h). */
+export const MOUNT_ATTR = { RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8, ATIME_MASK: 0x70, RELATIME: 0x0, NOATIME: 0x10, STRICTATIME: 0x20, NODIRATIME: 0x80, NOSYMFOLLOW: 0x200000 } as const;
+
+/** Recursive variants, applied to the whole mount tree with mount_setattr(AT_RECURSIVE) as runc does. */
+const recursiveTable: Record<string, { clear: boolean; attr: number; atime?: boolean }> = {
+  rro: { clear: false, attr: MOUNT_ATTR.RDONLY },
+  rrw: { clear: true, attr: MOUNT_ATTR.RDONLY },
+  rnosuid: { clear: false, attr: MOUNT_ATTR.NOSUID },
+  rsuid: { clear: true, attr: MOUNT_ATTR.NOSUID },
+  rnodev: { clear: false, attr: MOUNT_ATTR.NODEV },
+  rdev: { clear: true, attr: MOUNT_ATTR.NODEV },
+  rnoexec: { clear: false, attr: MOUNT_ATTR.NOEXEC },
+  rexec: { clear: true, attr: MOUNT_ATTR.NOEXEC },
+  rnodiratime: { clear: false, attr: MOUNT_ATTR.NODIRATIME },
+  rdiratime: { clear: true, attr: MOUNT_ATTR.NODIRATIME },
+  rrelatime: { clear: false, attr: MOUNT_ATTR.RELATIME, atime: true },
+  rnorelatime: { clear: true, attr: MOUNT_ATTR.RELATIME, atime: true },
+  rnoatime: { clear: false, attr: MOUNT_ATTR.NOATIME, atime: true },
+  ratime: { clear: true, attr: MOUNT_ATTR.NOATIME, atime: true },
+  rstrictatime: { clear: false, attr: MOUNT_ATTR.STRICTATIME, atime: true },
+  rnostrictatime: { clear: true, attr: MOUNT_ATTR.STRICTATIME, atime: true },
+  rnosymfollow: { clear: false, attr: MOUNT_ATTR.NOSYMFOLLOW },
+  rsymfollow: { clear: true, attr: MOUNT_ATTR.NOSYMFOLLOW },
+};
+
+/** The mount_setattr set and clear masks for recursive options. */
+export function recursiveAttributes(options: readonly string[]): { attrSet: number; attrClr: number } {
+  let attrSet = 0;
+  let attrClr = 0;
+  for (const option of options) {
+    const entry = recursiveTable[option];
+    if (!entry) continue;
+    if (entry.clear) {
+      attrSet &= ~entry.attr;
+      attrClr |= entry.attr;
+    } else {
+      if (entry.atime) attrClr |= MOUNT_ATTR.ATIME_MASK;
+      attrSet |= entry.attr;
+      attrClr &= ~entry.attr;
+    }
+  }
+  return { attrSet, attrClr };
+}
+
 export const recursiveOptions = new Set([
   'rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec', 'rnodiratime', 'rdiratime',
   'rrelatime', 'rnorelatime', 'rnoatime', 'ratime', 'rstrictatime', 'rnostrictatime', 'rnosymfollow', 'rsymfollow',
 ]);
 
 /** Every option name berth understands (for `features`). */
-export const knownMountOptions = [...Object.keys(flagOptions), ...Object.keys(propagationOptions)].sort();
+export const knownMountOptions = [...Object.keys(flagOptions), ...Object.keys(propagationOptions), ...Object.keys(recursiveTable)].sort();
 
 /** The flags a bind mount can only get through a remount. */
 export const remountableFlags = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME | MS.NODIRATIME | MS.RELATIME | MS.STRICTATIME | MS.NOSYMFOLLOW;

@@ -37,15 +37,12 @@ export function validateForNative(spec: Spec): Diagnostic[] {
   // Not implemented yet by the native backend: refused, never silently ignored.
   const notYet = (what: string, ...path: (string | number)[]) => report(`${what} is not implemented by the native backend yet`, ...path);
   if (linux.seccomp) out.push(...seccompProblems(linux.seccomp));
-  if (has('time')) notYet('a time namespace', 'linux', 'namespaces');
-  if (linux.timeOffsets) notYet('time offsets', 'linux', 'timeOffsets');
   if (spec.process?.scheduler) notYet('the scheduler policy', 'process', 'scheduler');
   if (spec.process?.execCPUAffinity) notYet('execCPUAffinity', 'process', 'execCPUAffinity');
   if (linux.intelRdt) notYet('Intel RDT', 'linux', 'intelRdt');
   if (linux.personality?.flags && linux.personality.flags.length > 0) notYet('personality flags', 'linux', 'personality', 'flags');
   (spec.mounts ?? []).forEach((mount, i) => {
     const parsed = parseMountOptions(mount.options);
-    if (parsed.recursive.length > 0) notYet(`recursive mount options (${parsed.recursive.join(', ')})`, 'mounts', i, 'options');
     if (parsed.idmap || mount.uidMappings || mount.gidMappings) notYet('id-mapped mounts', 'mounts', i);
   });
   return out;

@@ -36,10 +36,9 @@ const nativeConfig = arbitraryValidConfig
       if (linux.seccomp.defaultAction === 'SCMP_ACT_NOTIFY') linux.seccomp.defaultAction = 'SCMP_ACT_ALLOW';
       for (const rule of linux.seccomp.syscalls ?? []) if (rule.action === 'SCMP_ACT_NOTIFY') rule.action = 'SCMP_ACT_ERRNO';
     }
-    delete linux.timeOffsets;
     delete linux.intelRdt;
     if (linux.personality) delete linux.personality.flags;
-    linux.namespaces = (linux.namespaces ?? []).filter((n) => n.type !== 'time');
+    linux.namespaces ??= [];
     if (!linux.namespaces.some((n) => n.type === 'mount')) linux.namespaces.push({ type: 'mount' });
     const fresh = (type: string) => linux.namespaces!.some((n) => n.type === type && !n.path);
     if (!linux.namespaces.some((n) => n.type === 'uts')) {
@@ -52,7 +51,7 @@ const nativeConfig = arbitraryValidConfig
     delete process.consoleSize;
     delete process.scheduler;
     delete process.execCPUAffinity;
-    spec.mounts = (spec.mounts ?? []).map((m) => ({ ...m, options: (m.options ?? []).filter((o) => o !== 'idmap' && o !== 'ridmap' && !/^r(ro|rw|no|dev|exec|suid|diratime|relatime|atime|strictatime|symfollow)/.test(o)) }));
+    spec.mounts = (spec.mounts ?? []).map((m) => ({ ...m, options: (m.options ?? []).filter((o) => o !== 'idmap' && o !== 'ridmap') }));
     for (const m of spec.mounts) {
       delete m.uidMappings;
       delete m.gidMappings;
@@ -116,6 +115,8 @@ describe('compilePlan (property)', () => {
         expect(joins.sort()).toEqual(namespaces.filter((n) => n.path).map((n) => n.path).sort());
         const userJoin = namespaces.find((n) => n.type === 'user' && n.path);
         if (userJoin) expect(plan.pre.find((o) => o.op === 'SETNS')!.args[0]).toBe(userJoin.path);
+        // A new time namespace is unshared by the helper first, so its offsets can be written.
+        expect(plan.pre.some((o) => o.op === 'UNSHARE')).toBe(namespaces.some((n) => n.type === 'time' && !n.path));
         const maps = plan.parent.filter((o) => o.op === 'WRITE_CHILD_PROC').map((o) => o.args[0]);
         expect(maps).toEqual(namespaces.some((n) => n.type === 'user' && !n.path) ? ['uid_map', 'gid_map'] : []);
       }),

@@ -1,5 +1,5 @@
 import { linuxCapabilities, pointerOf, type Diagnostic, type Mount, type Spec } from '../../core/plugin-api.js';
-import { MS, parseMountOptions, remountableFlags } from './mount-options.js';
+import { MS, parseMountOptions, recursiveAttributes, remountableFlags } from './mount-options.js';
 import { seccompOps } from './seccomp.js';
 import { CloneFlag, PlanFlag, type Arg, type OpName, type Plan, type PlanOp } from './wire.js';
 
@@ -95,6 +95,14 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   for (const type of joinOrder) {
     const ns = namespaces.find((n) => n.type === type && n.path);
     if (ns) op(pre, 'SETNS', ns.path!, nsFlags[type]!);
+  }
+  // A time namespace's offsets must be written before any process is in it: the helper
+  // unshares it (for its children), writes them, and the clone then lands inside.
+  if (newNs.has('time')) {
+    cloneFlags &= ~CloneFlag.CLONE_NEWTIME;
+    op(pre, 'UNSHARE', CloneFlag.CLONE_NEWTIME);
+    const offsets = Object.entries(linux.timeOffsets ?? {}).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join('');
+    if (offsets) op(pre, 'WRITE_FILE', '/proc/self/timens_offsets', offsets);
   }
   // 0622: the container process opens it for writing after it changed to the config's user (as runc).
   op(pre, 'MKFIFO', input.execFifo, 0o622);
@@ -200,6 +208,10 @@ function compileMount(mount: Mount, index: number, input: PlanInput, child: Plan
     op('MOUNT_IN_ROOT', rootfs, destination, mount.source ?? mount.type ?? 'none', mount.type ?? '', parsed.flags, parsed.data, 0);
   }
   for (const propagation of parsed.propagation) op('PROPAGATE_IN_ROOT', rootfs, destination, propagation);
+  if (parsed.recursive.length > 0) {
+    const { attrSet, attrClr } = recursiveAttributes(parsed.recursive);
+    op('SETATTR_IN_ROOT', rootfs, destination, attrSet, attrClr, 0);
+  }
 }
 
 /**

@@ -81,7 +81,7 @@ export const Op = {
   READONLY_PATH: 35,
   /** s path: remount the mount at path read-only, keeping locked flags. */
   REMOUNT_RO: 36,
-  /** s path, s content: write a file (sysctl under /proc/sys, /proc/self/oom_score_adj). */
+  /** s path, s content: write a file (sysctl under /proc/sys, /proc/self/oom_score_adj, timens_offsets). */
   WRITE_FILE: 37,
   /** i resource, i soft, i hard (2^64-1 is RLIM_INFINITY) */
   SETRLIMIT: 38,
@@ -133,6 +133,10 @@ export const Op = {
   SECCOMP_RULE: 61,
   /** Load the filter. */
   SECCOMP_LOAD: 62,
+  /** i flags: unshare(2) in the helper (PRE: a time namespace, whose offsets must be written before a process enters it). */
+  UNSHARE: 63,
+  /** s rootfs, s dest, i attrSet, i attrClr, i propagation: mount_setattr(AT_RECURSIVE) on dest in root (recursive r* options). */
+  SETATTR_IN_ROOT: 64,
 } as const;
 
 export type OpName = keyof typeof Op;

@@ -269,6 +269,31 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
     expect(r.stderr).toContain("can't create /tmp/f: Operation not permitted");
   });
 
+  it('a new time namespace gets its offsets', () => {
+    const r = berth('run', '-b', bundle(['cat', '/proc/uptime'], (c) => {
+      c.linux.namespaces.push({ type: 'time' });
+      c.linux.timeOffsets = { boottime: { secs: 8640000 }, monotonic: { secs: 100 } };
+    }), 'time1');
+    expect(r.stderr).toBe('');
+    expect(Number(r.stdout.split(' ')[0])).toBeGreaterThan(8640000);
+  });
+
+  it('recursive options reach submounts of a bind mount (rro), plain ro does not', () => {
+    const source = join(dir, 'tree');
+    mkdirSync(join(source, 'sub'), { recursive: true });
+    expect(require('node:child_process').spawnSync('mount', ['-t', 'tmpfs', 'tmpfs', join(source, 'sub')]).status).toBe(0);
+    try {
+      for (const [options, expected] of [[['rbind', 'rro'], 'ro'], [['rbind', 'ro'], 'rw']] as const) {
+        const r = berth('run', '-b', bundle(['sh', '-c', 'touch /data/sub/x 2>/dev/null && echo rw || echo ro'], (c) => {
+          c.mounts.push({ destination: '/data', type: 'bind', source, options });
+        }), `rro-${options.join('-')}`);
+        expect(r.stdout.trim(), options.join(',')).toBe(expected);
+      }
+    } finally {
+      require('node:child_process').spawnSync('umount', [join(source, 'sub')]);
+    }
+  });
+
   it('berth plan shows the plan without running anything', () => {
     const r = runBerth(['plan', '-b', bundle(['true'])]);
     expect(r.code).toBe(0);
