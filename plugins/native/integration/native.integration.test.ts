@@ -50,13 +50,11 @@ function bundle(args: string[], edit: (config: Record<string, any>) => void = ()
 
 suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   it('run in the foreground passes stdout and exits with the container\'s status', () => {
-    const ok = berth('run', '-b', bundle(['sh', '-c', 'echo hello from a container']), 'r1');
-    expect(ok.stderr).toBe('');
-    expect(ok.stdout).toBe('hello from a container\n');
-    expect(ok.code).toBe(0);
-    expect(berth('run', '-b', bundle(['sh', '-c', 'exit 3']), 'r2').code).toBe(3);
+    // Whole results are compared, so a failure shows exit code and both streams.
+    expect(berth('run', '-b', bundle(['sh', '-c', 'echo hello from a container']), 'r1')).toEqual({ code: 0, stdout: 'hello from a container\n', stderr: '' });
+    expect(berth('run', '-b', bundle(['sh', '-c', 'exit 3']), 'r2')).toEqual({ code: 3, stdout: '', stderr: '' });
     // The container's sh is pid 1, which ignores signals it has no handler for: signal a child.
-    expect(berth('run', '-b', bundle(['sh', '-c', "sh -c 'kill -TERM $$'; exit $?"]), 'r3').code).toBe(143);
+    expect(berth('run', '-b', bundle(['sh', '-c', "sh -c 'kill -TERM $$'; exit $?"]), 'r3')).toEqual({ code: 143, stdout: '', stderr: '' });
     expect(existsSync(root) ? readdirSync(root) : []).toEqual([]);
   });
 
