@@ -54,7 +54,7 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
     expect(berth('run', '-b', bundle(['sh', '-c', 'echo hello from a container']), 'r1')).toEqual({ code: 0, stdout: 'hello from a container\n', stderr: '' });
     expect(berth('run', '-b', bundle(['sh', '-c', 'exit 3']), 'r2')).toEqual({ code: 3, stdout: '', stderr: '' });
     // The container's sh is pid 1, which ignores signals it has no handler for: signal a child.
-    expect(berth('run', '-b', bundle(['sh', '-c', "sh -c 'kill -TERM $$'; exit $?"]), 'r3')).toEqual({ code: 143, stdout: '', stderr: '' });
+    expect(berth('run', '-b', bundle(['sh', '-c', "sh -c 'kill -TERM $$'; exit $?"]), 'r3')).toEqual({ code: 143, stdout: '', stderr: 'Terminated\n' });
     expect(existsSync(root) ? readdirSync(root) : []).toEqual([]);
   });
 
