@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -905,7 +906,56 @@ static int enter(int argc, char **argv) {
     return exit_status(status);
 }
 
+/*
+ * Run from a sealed in-memory copy of ourselves (CVE-2019-5736 class): a container process that
+ * opens /proc/<helper pid>/exe then gets a memfd that cannot be written, never the binary on
+ * the host. Already running from a sealed copy: nothing to do.
+ */
+static void reexec_from_sealed_copy(char **argv) {
+    int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (self < 0) return;
+    int seals = fcntl(self, F_GET_SEALS);
+    if (seals >= 0 && (seals & F_SEAL_WRITE)) {
+        close(self);
+        return;
+    }
+    int copy = memfd_create("berth-helper", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (copy < 0) {
+        dprintf(2, "berth-helper: cannot make a sealed copy of itself: %s\n", strerror(errno));
+        _exit(126);
+    }
+    char buf[65536];
+    for (;;) {
+        ssize_t n = read(self, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            dprintf(2, "berth-helper: cannot read itself: %s\n", strerror(errno));
+            _exit(126);
+        }
+        if (n == 0) break;
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(copy, buf + off, (size_t)(n - off));
+            if (w < 0 && errno == EINTR) continue;
+            if (w < 0) {
+                dprintf(2, "berth-helper: cannot copy itself: %s\n", strerror(errno));
+                _exit(126);
+            }
+            off += w;
+        }
+    }
+    close(self);
+    if (fcntl(copy, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+        dprintf(2, "berth-helper: cannot seal its copy: %s\n", strerror(errno));
+        _exit(126);
+    }
+    extern char **environ;
+    syscall(SYS_execveat, copy, "", argv, environ, AT_EMPTY_PATH);
+    dprintf(2, "berth-helper: cannot run its sealed copy: %s\n", strerror(errno));
+    _exit(126);
+}
+
 int main(int argc, char **argv) {
+    reexec_from_sealed_copy(argv);
     /* Not dumpable: no other process can ptrace us or open /proc/<pid>/exe (CVE-2019-5736 class). */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     umask(0);

@@ -209,6 +209,9 @@ class HelperSession {
     this.child = spawn(helper, ['exec'], {
       stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe', 'pipe', ...Array.from({ length: preserved }, (_, i) => 3 + i)],
     });
+    // A helper that dies early closes its ends: berth reports that through the status stream's
+    // end (and the helper's own stderr), never by crashing on EPIPE.
+    for (const fd of [3, 4, 5]) (this.child.stdio as unknown as (Readable | Writable)[])[fd]!.on('error', () => {});
     const status = this.child.stdio[4] as Readable;
     status.setEncoding('utf8');
     status.on('data', (chunk: string) => {

@@ -292,6 +292,16 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
     }
   });
 
+  it('the container process runs from a sealed copy of the helper, never the host binary (CVE-2019-5736 class)', () => {
+    const out = join(dir, 'exe');
+    const script = `read -r s; pid=$(echo "$s" | sed 's/.*"pid":\\([0-9]*\\).*/\\1/'); readlink /proc/$pid/exe > ${out}; (echo x >> /proc/$pid/exe) 2>> ${out} || echo write-refused >> ${out}`;
+    const r = berth('run', '-b', bundle(['true'], (c) => (c.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', script] }] })), 'exe1');
+    expect(r.code).toBe(0);
+    const [link, ...rest] = readFileSync(out, 'utf8').trim().split('\n');
+    expect(link).toBe('/memfd:berth-helper (deleted)');
+    expect(rest.at(-1)).toBe('write-refused');
+  });
+
   it('berth plan shows the plan without running anything', () => {
     const r = runBerth(['plan', '-b', bundle(['true'])]);
     expect(r.code).toBe(0);
