@@ -43,8 +43,8 @@ export class CreateOperation {
   ) {}
 
   /** Everything wrong with a bundle for this berth, without side effects (also `berth check`). */
-  inspect(bundleArg: string): { loaded: LoadedBundle; choice?: BackendChoice; diagnostics: Diagnostic[] } {
-    const loaded = loadBundle(bundleArg);
+  async inspect(bundleArg: string): Promise<{ loaded: LoadedBundle; choice?: BackendChoice; diagnostics: Diagnostic[] }> {
+    const loaded = await loadBundle(bundleArg);
     const diagnostics = [...loaded.diagnostics];
     let choice: BackendChoice | undefined;
     if (loaded.spec && typeof loaded.spec === 'object') {
@@ -65,7 +65,7 @@ export class CreateOperation {
   async create(request: CreateRequest): Promise<ContainerRecord> {
     const idProblem = containerIdProblem(request.id);
     if (idProblem) throw new RuntimeError('INVALID_ARGUMENT', idProblem);
-    const { loaded, choice, diagnostics } = this.inspect(request.bundle);
+    const { loaded, choice, diagnostics } = await this.inspect(request.bundle);
     if (diagnostics.length > 0 || !choice || !loaded.spec || !loaded.rootfs) {
       throw RuntimeError.invalidSpec(diagnostics, `${loaded.bundle}/config.json`);
     }

@@ -2,7 +2,6 @@ import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { RuntimeError, type Diagnostic } from '../errors/runtime-error.js';
 import type { Spec } from '../spec/config.js';
-import { parseConfigText, validateConfig } from '../spec/validate-config.js';
 
 export interface LoadedBundle {
   /** Absolute bundle directory. */
@@ -21,7 +20,9 @@ export interface LoadedBundle {
  * names. Every problem is collected; nothing is written. A missing or unreadable config.json is
  * an argument error naming the path, since there is no document to point into.
  */
-export function loadBundle(bundleArg: string, cwd = process.cwd()): LoadedBundle {
+export async function loadBundle(bundleArg: string, cwd = process.cwd()): Promise<LoadedBundle> {
+  // The generated schema validators are ~260 KB of code: loaded only by the verbs that validate.
+  const { parseConfigText, validateConfig } = await import('../spec/validate-config.js');
   const bundle = resolve(cwd, bundleArg);
   const configPath = join(bundle, 'config.json');
   let configText: string;

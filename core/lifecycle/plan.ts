@@ -17,7 +17,7 @@ export class PlanOperation {
   ) {}
 
   async plan(bundleArg: string): Promise<{ backend: string; payload?: string; reason: string; plan: unknown }> {
-    const { loaded, choice, diagnostics } = this.creator.inspect(bundleArg);
+    const { loaded, choice, diagnostics } = await this.creator.inspect(bundleArg);
     if (diagnostics.length > 0 || !choice || !loaded.spec || !loaded.rootfs) throw RuntimeError.invalidSpec(diagnostics, `${loaded.bundle}/config.json`);
     const backend = await this.registry.backend(choice.name);
     if (!backend.describePlan) throw new RuntimeError('UNSUPPORTED', `backend ${choice.name} has no plan to show`);
