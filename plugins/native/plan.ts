@@ -216,7 +216,8 @@ function compileMount(mount: Mount, index: number, input: PlanInput, child: Plan
 
 /**
  * A `cgroup` mount: on cgroup v2 the cgroup2 filesystem; on v1 (hybrid here) a tmpfs holding one
- * mount per hierarchy, as runc and the host lay them out, then made read-only if asked.
+ * mount per v1 hierarchy with the mount's flags, laid out exactly as runc does (the tmpfs itself
+ * stays writable, and a hybrid host's cgroup2 "unified" hierarchy is not mounted).
  */
 function compileCgroupMount(destination: string, flags: number, input: PlanInput, child: PlanOp[], newNs: Set<string>): void {
   const { rootfs, host } = input;
@@ -230,8 +231,6 @@ function compileCgroupMount(destination: string, flags: number, input: PlanInput
   for (const hierarchy of host.cgroupV1) {
     op('MOUNT_IN_ROOT', rootfs, `${destination}/${hierarchy.dir}`, 'cgroup', 'cgroup', flags, hierarchy.options, 0);
   }
-  if (host.cgroup2 === 'unified') op('MOUNT_IN_ROOT', rootfs, `${destination}/unified`, 'cgroup2', 'cgroup2', flags, '', 0);
-  if ((flags & MS.RDONLY) !== 0) op('REMOUNT_IN_ROOT', rootfs, destination, MS.RDONLY | base);
   void newNs;
 }
 

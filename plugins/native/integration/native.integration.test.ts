@@ -302,6 +302,24 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
     expect(rest.at(-1)).toBe('write-refused');
   });
 
+  it('a bundle made by runc spec runs the same under berth and runc: identity, capabilities, limits, env, mounts, /dev, fds', () => {
+    const runc = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => existsSync(p));
+    if (!runc) return void expect.fail('runc is needed for this comparison (apt-get install runc)');
+    const b = bundle(['true']);
+    rmSync(join(b, 'config.json'));
+    expect(require('node:child_process').spawnSync(runc, ['spec'], { cwd: b }).status).toBe(0);
+    const config = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8'));
+    config.process.terminal = false;
+    config.process.args = ['sh', '-c', 'hostname; id; grep -E "^(Cap|NoNewPrivs|Seccomp)" /proc/self/status; ulimit -n; ulimit -Hn; umask; pwd; env | sort; cut -d" " -f2,3,4 /proc/self/mounts | sort; ls -la /dev | sed -E "s/ +/ /g" | cut -d" " -f1,3,4,5,10- | sort; ls /proc/self/fd'];
+    writeFileSync(join(b, 'config.json'), JSON.stringify(config));
+    const env = { ...process.env };
+    delete env.NODE_EXTRA_CA_CERTS;
+    const theirs = require('node:child_process').spawnSync(runc, ['--root', join(dir, 'runc-root'), 'run', 'same'], { cwd: b, encoding: 'utf8', env });
+    const ours = berth('run', '-b', b, 'same');
+    expect(theirs.status).toBe(0);
+    expect(ours).toEqual({ code: 0, stdout: theirs.stdout, stderr: theirs.stderr });
+  });
+
   it('berth plan shows the plan without running anything', () => {
     const r = runBerth(['plan', '-b', bundle(['true'])]);
     expect(r.code).toBe(0);
