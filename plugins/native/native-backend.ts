@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readSync, rmSync, constants as fsConstants } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, rmSync, constants as fsConstants } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { RuntimeError, type Backend, type ContainerContext, type CreateContext, type HookPoint } from '../../core/plugin-api.js';
@@ -67,7 +67,7 @@ export function createNativeBackend(): Backend {
 
     async start(ctx: ContainerContext & { hooks: HookPoint }) {
       const helper = helperPath();
-      await ctx.hooks.run('startContainer', ctx.pid, { enter: enterContainer(helper, ctx.pid) });
+      await ctx.hooks.run('startContainer', pidInside(ctx.pid), { enter: enterContainer(helper, ctx.pid) });
       releaseExecFifo(ctx.id, fifoPath(ctx.stateDir), ctx.pid);
     },
 
@@ -119,12 +119,23 @@ async function runCreateHooks(hooks: HookPoint, helper: string, pid: number, ses
   try {
     await hooks.run('prestart', pid);
     await hooks.run('createRuntime', pid);
-    await hooks.run('createContainer', pid, { enter: enterContainer(helper, pid) });
+    await hooks.run('createContainer', pidInside(pid), { enter: enterContainer(helper, pid) });
   } catch (e) {
     session.answer('abort');
     throw e;
   }
   session.answer('ack');
+}
+
+/** The pid as the container's own pid namespace sees it (the last NSpid field): what hooks that run inside get. */
+function pidInside(pid: number): number {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('NSpid:'));
+    const ids = line?.split(/\s+/).slice(1).filter(Boolean).map(Number) ?? [];
+    return ids.at(-1) ?? pid;
+  } catch {
+    return pid;
+  }
 }
 
 function enterContainer(helper: string, pid: number) {

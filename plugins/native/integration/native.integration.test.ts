@@ -121,11 +121,15 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
       c.hostname = 'hooked';
       c.hooks = {
         createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `echo runtime $(cat /proc/sys/kernel/hostname) >> ${out}`] }],
-        createContainer: [{ path: '/bin/sh', args: ['sh', '-c', `echo container $(cat /proc/sys/kernel/hostname) >> ${out}`] }],
+        createContainer: [{ path: '/bin/sh', args: ['sh', '-c', `read -r s; echo container $(cat /proc/sys/kernel/hostname) "$s" >> ${out}`] }],
       };
     });
     expect(berth('run', '-b', b, 'h1').code).toBe(0);
-    expect(readFileSync(out, 'utf8')).toBe(`runtime ${hostname()}\ncontainer hooked\n`);
+    const [runtime, container] = readFileSync(out, 'utf8').trim().split('\n');
+    expect(runtime).toBe(`runtime ${hostname()}`);
+    expect(container!.startsWith('container hooked ')).toBe(true);
+    // Its state JSON's pid is as seen from inside the container's pid namespace.
+    expect(JSON.parse(container!.slice('container hooked '.length))).toMatchObject({ id: 'h1', status: 'creating', pid: 1 });
   });
 
   it('a failure inside the container setup names the step and leaves nothing', () => {
