@@ -271,6 +271,17 @@ static int mkdir_in_root(int rootfd, const char *path) {
     return openat2_in_root(rootfd, path, O_PATH | O_DIRECTORY);
 }
 
+/* An O_PATH fd for the parent directory of `path` inside rootfs, created if missing; *leaf is the last component. */
+static int parent_in_root(const char *rootfs, const char *path, char *parent, size_t cap, const char **leaf) {
+    split_path(path, parent, cap, leaf);
+    int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) fail(errno, "open rootfs %s", rootfs);
+    int pfd = mkdir_in_root(rootfd, parent);
+    if (pfd < 0) fail(errno, "create %s in %s", parent, rootfs);
+    close(rootfd);
+    return pfd;
+}
+
 /* An O_PATH fd for `path` inside rootfs; when create, made as a directory or an empty file. */
 static int open_in_root(const char *rootfs, const char *path, int create, int is_file) {
     int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -285,9 +296,7 @@ static int open_in_root(const char *rootfs, const char *path, int create, int is
         if (fd < 0 && errno == ENOENT) {
             char parent[PATH_MAX];
             const char *leaf;
-            split_path(path, parent, sizeof parent, &leaf);
-            int pfd = mkdir_in_root(rootfd, parent);
-            if (pfd < 0) fail(errno, "create %s in %s", parent, rootfs);
+            int pfd = parent_in_root(rootfs, path, parent, sizeof parent, &leaf);
             int f = openat(pfd, leaf, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
             if (f >= 0) close(f);
             close(pfd);
@@ -493,11 +502,7 @@ static void run_op(const op_t *op) {
     case BERTH_OP_MKNOD_IN_ROOT: {
         char parent[PATH_MAX];
         const char *leaf;
-        split_path(S(op, 1), parent, sizeof parent, &leaf);
-        int rootfd = open(S(op, 0), O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (rootfd < 0) fail(errno, "open rootfs %s", S(op, 0));
-        int pfd = mkdir_in_root(rootfd, parent);
-        if (pfd < 0) fail(errno, "create %s", parent);
+        int pfd = parent_in_root(S(op, 0), S(op, 1), parent, sizeof parent, &leaf);
         dev_t dev = makedev((unsigned)N(op, 3), (unsigned)N(op, 4));
         if (mknodat(pfd, leaf, (mode_t)N(op, 2), dev) < 0) {
             if (errno != EEXIST) fail(errno, "mknod %s", S(op, 1));
@@ -505,7 +510,6 @@ static void run_op(const op_t *op) {
         }
         if (fchownat(pfd, leaf, (uid_t)N(op, 5), (gid_t)N(op, 6), AT_SYMLINK_NOFOLLOW) < 0) fail(errno, "chown %s", S(op, 1));
         close(pfd);
-        close(rootfd);
         break;
     }
     case BERTH_OP_BIND_DEVICE_IN_ROOT: {
@@ -517,14 +521,9 @@ static void run_op(const op_t *op) {
     case BERTH_OP_SYMLINK_IN_ROOT: {
         char parent[PATH_MAX];
         const char *leaf;
-        split_path(S(op, 2), parent, sizeof parent, &leaf);
-        int rootfd = open(S(op, 0), O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (rootfd < 0) fail(errno, "open rootfs %s", S(op, 0));
-        int pfd = mkdir_in_root(rootfd, parent);
-        if (pfd < 0) fail(errno, "create %s", parent);
+        int pfd = parent_in_root(S(op, 0), S(op, 2), parent, sizeof parent, &leaf);
         if (symlinkat(S(op, 1), pfd, leaf) < 0 && errno != EEXIST) fail(errno, "symlink %s -> %s", S(op, 2), S(op, 1));
         close(pfd);
-        close(rootfd);
         break;
     }
     case BERTH_OP_SYNC: {
