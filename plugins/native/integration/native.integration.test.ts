@@ -324,6 +324,26 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
     expect(ours).toEqual({ code: 0, stdout: theirs.stdout, stderr: theirs.stderr });
   });
 
+  it('the probe inside a container reports its own namespaces, identity and mounts', () => {
+    const b = bundle(['/probe', '--stat', '/dev/null', '--write', '/ro-test', 'x'], (c) => {
+      c.hostname = 'probed';
+      c.process.user = { uid: 1000, gid: 1000, additionalGids: [3] };
+    });
+    expect(require('node:child_process').spawnSync('sh', [join(import.meta.dirname, '..', '..', '..', 'native', 'build-probe.sh'), join(b, 'rootfs')]).status).toBe(0);
+    require('node:fs').renameSync(join(b, 'rootfs', 'berth-probe'), join(b, 'rootfs', 'probe'));
+    const r = berth('run', '-b', b, 'probe1');
+    expect(r.stderr).toBe('');
+    const seen = JSON.parse(r.stdout);
+    expect(seen).toMatchObject({ uid: 1000, gid: 1000, groups: [3], hostname: 'probed', pid: 1, cwd: '/', noNewPrivs: true, writes: { '/ro-test': 'Read-only file system' } });
+    expect(seen.files['/dev/null']).toMatchObject({ type: 'char', major: 1, minor: 3, mode: '0666' });
+    const host = (ns: string) => Number(/\[(\d+)\]/.exec(require('node:fs').readlinkSync(`/proc/self/ns/${ns}`))![1]);
+    for (const ns of ['mnt', 'pid', 'net', 'ipc', 'uts', 'cgroup']) expect(seen.namespaces[ns], ns).not.toBe(host(ns));
+    expect(seen.namespaces.user).toBe(host('user'));
+    expect(seen.fds.map((f: { fd: number }) => f.fd)).toEqual([0, 1, 2]);
+    expect(seen.caps.effective).toEqual([]);
+    expect(seen.mounts.find((m: { mountPoint: string }) => m.mountPoint === '/')).toMatchObject({ options: expect.arrayContaining(['ro']) });
+  });
+
   it('berth plan shows the plan without running anything', () => {
     const r = runBerth(['plan', '-b', bundle(['true'])]);
     expect(r.code).toBe(0);
