@@ -121,6 +121,8 @@ static const char *op_name(uint32_t code) {
     case BERTH_OP_SECCOMP_LOAD: return "SECCOMP_LOAD";
     case BERTH_OP_UNSHARE: return "UNSHARE";
     case BERTH_OP_SETATTR_IN_ROOT: return "SETATTR_IN_ROOT";
+    case BERTH_OP_SECCOMP_LISTENER_CONNECT: return "SECCOMP_LISTENER_CONNECT";
+    case BERTH_OP_SECCOMP_LISTENER_SEND: return "SECCOMP_LISTENER_SEND";
     default: return "UNKNOWN";
     }
 }
@@ -405,6 +407,38 @@ static void exec_with_path(const char *name, char **argv, char **envp) {
     errno = saved;
 }
 
+/* One message on a Unix socket: `data` as the payload, `fd` as SCM_RIGHTS (runc's protocol). */
+static int send_with_fd(int sock, const char *data, size_t len, int fd) {
+    char control[CMSG_SPACE(sizeof(int))];
+    memset(control, 0, sizeof control);
+    struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+    return sendmsg(sock, &msg, 0) < 0 ? -1 : 0;
+}
+
+static int connect_unix(const char *path) {
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof addr.sun_path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    strcpy(addr.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
 /* ---- libseccomp, loaded with dlopen as crun does: no headers or -dev package needed ---- */
 
 struct scmp_arg_cmp {
@@ -425,7 +459,10 @@ static struct {
     int (*resolve_name)(const char *);
     int (*rule_add_array)(void *, uint32_t, int, unsigned int, const struct scmp_arg_cmp *);
     int (*load)(void *);
-} seccomp;
+    int (*notify_fd)(void *);
+    int listener; /* the agent's connection, made before pivot_root */
+    pid_t host_pid;
+} seccomp = {.listener = -1};
 
 static void *seccomp_symbol(void *lib, const char *name) {
     void *sym = dlsym(lib, name);
@@ -684,15 +721,10 @@ static void run_op(const op_t *op) {
         close(rootfd);
         break;
     }
-    case BERTH_OP_CONSOLE_CONNECT: {
-        struct sockaddr_un addr = {.sun_family = AF_UNIX};
-        if (strlen(S(op, 0)) >= sizeof addr.sun_path) fail(ENAMETOOLONG, "console socket %s", S(op, 0));
-        strcpy(addr.sun_path, S(op, 0));
-        console_socket_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (console_socket_fd < 0) fail(errno, "socket");
-        if (connect(console_socket_fd, (struct sockaddr *)&addr, sizeof addr) < 0) fail(errno, "connect to the console socket %s", S(op, 0));
+    case BERTH_OP_CONSOLE_CONNECT:
+        console_socket_fd = connect_unix(S(op, 0));
+        if (console_socket_fd < 0) fail(errno, "connect to the console socket %s", S(op, 0));
         break;
-    }
     case BERTH_OP_CONSOLE_SETUP: {
         int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
         if (master < 0) fail(errno, "open /dev/ptmx (is devpts mounted with newinstance?)");
@@ -709,17 +741,8 @@ static void run_op(const op_t *op) {
             if (ioctl(master, TIOCSWINSZ, &ws) < 0) fail(errno, "set the console size");
         }
         /* runc's protocol: one message, the pty name as data, the master fd as SCM_RIGHTS. */
-        char control[CMSG_SPACE(sizeof(int))];
-        memset(control, 0, sizeof control);
-        struct iovec iov = {.iov_base = name, .iov_len = strlen(name)};
-        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
-        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-        cmsg->cmsg_level = SOL_SOCKET;
-        cmsg->cmsg_type = SCM_RIGHTS;
-        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cmsg), &master, sizeof(int));
         if (console_socket_fd < 0) fail(0, "no console socket connected");
-        if (sendmsg(console_socket_fd, &msg, 0) < 0) fail(errno, "send the pty master over the console socket");
+        if (send_with_fd(console_socket_fd, name, strlen(name), master) < 0) fail(errno, "send the pty master over the console socket");
         close(master);
         close(console_socket_fd);
         console_socket_fd = -1;
@@ -742,6 +765,7 @@ static void run_op(const op_t *op) {
         seccomp.resolve_name = (int (*)(const char *))seccomp_symbol(lib, "seccomp_syscall_resolve_name");
         seccomp.rule_add_array = (int (*)(void *, uint32_t, int, unsigned int, const struct scmp_arg_cmp *))seccomp_symbol(lib, "seccomp_rule_add_array");
         seccomp.load = (int (*)(void *))seccomp_symbol(lib, "seccomp_load");
+        seccomp.notify_fd = (int (*)(void *))seccomp_symbol(lib, "seccomp_notify_fd");
         seccomp.ctx = seccomp.init((uint32_t)N(op, 0));
         if (!seccomp.ctx) fail(0, "seccomp_init with default action %#x failed", (unsigned)N(op, 0));
         /* no_new_privs is the plan's decision (NO_NEW_PRIVS), not libseccomp's. */
@@ -781,6 +805,40 @@ static void run_op(const op_t *op) {
         if (!seccomp.ctx) fail(0, "SECCOMP_LOAD before SECCOMP_INIT");
         int rc = seccomp.load(seccomp.ctx);
         if (rc < 0) fail(-rc, "load the seccomp filter");
+        break;
+    }
+    case BERTH_OP_SECCOMP_LISTENER_CONNECT: {
+        seccomp.listener = connect_unix(S(op, 0));
+        if (seccomp.listener < 0) fail(errno, "connect to the seccomp listener %s", S(op, 0));
+        /* The host's /proc is still mounted here: /proc/self names our pid as the runtime sees it. */
+        char self[32] = {0};
+        if (readlink("/proc/self", self, sizeof self - 1) < 0) fail(errno, "readlink /proc/self");
+        seccomp.host_pid = (pid_t)atoi(self);
+        break;
+    }
+    case BERTH_OP_SECCOMP_LISTENER_SEND: {
+        if (seccomp.listener < 0 || !seccomp.ctx) fail(0, "SECCOMP_LISTENER_SEND without a listener or a filter");
+        int notify = seccomp.notify_fd(seccomp.ctx);
+        if (notify < 0) fail(-notify, "get the seccomp notify fd");
+        char pid[16];
+        snprintf(pid, sizeof pid, "%d", seccomp.host_pid);
+        const char *template = S(op, 0);
+        size_t cap = strlen(template) * 2 + 64, len = 0;
+        char *message = malloc(cap);
+        if (!message) fail(ENOMEM, "seccomp state");
+        for (const char *p = template; *p && len + 16 < cap;) {
+            if (strncmp(p, "%PID%", 5) == 0) {
+                len += (size_t)snprintf(message + len, cap - len, "%s", pid);
+                p += 5;
+            } else {
+                message[len++] = *p++;
+            }
+        }
+        message[len] = 0;
+        if (send_with_fd(seccomp.listener, message, len, notify) < 0) fail(errno, "send the seccomp state to the listener");
+        close(seccomp.listener);
+        seccomp.listener = -1;
+        free(message);
         break;
     }
     case BERTH_OP_UNSHARE:

@@ -27,6 +27,7 @@ export function createNativeBackend(): Backend {
       const execFifo = fifoPath(ctx.stateDir);
       const listenFds = Number(process.env.LISTEN_FDS ?? 0) || 0;
       const { plan, diagnostics } = compilePlan({
+        id: ctx.id,
         spec: ctx.spec,
         bundle: ctx.bundle,
         rootfs: ctx.rootfs,
@@ -83,6 +84,7 @@ export function createNativeBackend(): Backend {
 
     async describePlan(ctx) {
       const { plan, diagnostics } = compilePlan({
+        id: ctx.id,
         spec: ctx.spec,
         bundle: ctx.bundle,
         rootfs: ctx.rootfs,

@@ -10,6 +10,7 @@ import { CloneFlag, encodePlan, Op, wireMagic, wireVersion, type Plan, type Plan
 
 const host: HostFacts = { pathKinds: {}, cgroupV1: [{ dir: 'memory', options: 'memory' }], cgroup2: 'unified' };
 const input = (spec: Spec, extra: Partial<PlanInput> = {}): PlanInput => ({
+  id: 'c1',
   spec,
   bundle: '/bundle',
   rootfs: '/bundle/rootfs',
@@ -31,7 +32,6 @@ const nativeConfig = arbitraryValidConfig
     const spec = structuredClone(original);
     const linux = (spec.linux ??= {});
     if (linux.seccomp) {
-      delete linux.seccomp.listenerPath;
       linux.seccomp.flags = (linux.seccomp.flags ?? []).filter((f) => f !== 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV');
       if (linux.seccomp.defaultAction === 'SCMP_ACT_NOTIFY') linux.seccomp.defaultAction = 'SCMP_ACT_ALLOW';
       for (const rule of linux.seccomp.syscalls ?? []) if (rule.action === 'SCMP_ACT_NOTIFY') rule.action = 'SCMP_ACT_ERRNO';
@@ -196,12 +196,12 @@ describe('validateForNative', () => {
     const spec = defaultSpec();
     spec.linux!.sysctl = { 'kernel.panic': '1', 'net.ipv4.ip_forward': '1', 'kernel.shmmax': '1' };
     spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== 'ipc' && n.type !== 'uts');
-    spec.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/listener.sock' };
+    spec.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mknod'], action: 'SCMP_ACT_NOTIFY' }] };
     expect(validateForNative(spec)).toEqual([
       { pointer: '/hostname', message: 'cannot set the hostname without a private UTS namespace' },
       { pointer: '/linux/sysctl/kernel.panic', message: 'is not namespaced: setting it would change the host for everyone' },
       { pointer: '/linux/sysctl/kernel.shmmax', message: 'needs a new ipc namespace, or it would change the host\'s' },
-      { pointer: '/linux/seccomp/listenerPath', message: 'a seccomp notify listener is not implemented by the native backend yet' },
+      { pointer: '/linux/seccomp/syscalls/0/action', message: 'SCMP_ACT_NOTIFY needs /linux/seccomp/listenerPath: the seccomp agent that answers' },
     ]);
   });
 });

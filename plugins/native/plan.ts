@@ -1,6 +1,6 @@
 import { linuxCapabilities, pointerOf, type Diagnostic, type Mount, type Spec } from '../../core/plugin-api.js';
 import { MS, parseMountOptions, recursiveAttributes, remountableFlags } from './mount-options.js';
-import { seccompOps } from './seccomp.js';
+import { seccompOps, usesNotify } from './seccomp.js';
 import { CloneFlag, PlanFlag, type Arg, type OpName, type Plan, type PlanOp } from './wire.js';
 
 /**
@@ -22,6 +22,8 @@ export interface HostFacts {
 }
 
 export interface PlanInput {
+  /** The container id (the seccomp agent's state names it). */
+  id: string;
   spec: Spec;
   bundle: string;
   rootfs: string;
@@ -122,6 +124,8 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   }
   // The seccomp filter is built now, while the host's libseccomp is reachable; loaded later.
   if (linux.seccomp) child.push(...seccompOps(linux.seccomp));
+  const listener = linux.seccomp?.listenerPath && usesNotify(linux.seccomp) ? linux.seccomp.listenerPath : undefined;
+  if (listener) op(child, 'SECCOMP_LISTENER_CONNECT', listener);
   if (spec.hostname !== undefined) op(child, 'SETHOSTNAME', spec.hostname);
   if (spec.domainname !== undefined) op(child, 'SETDOMAINNAME', spec.domainname);
 
@@ -159,10 +163,20 @@ export function compilePlan(input: PlanInput): CompiledPlan {
 
   // Identity and capabilities, in runc's order: bounding set while still privileged, keep
   // capabilities across setuid, then set the final sets.
+  // Load the filter; with a listener, hand the agent the notify fd and the container process
+  // state (runtime-spec "seccomp listener"), the host pid filled in by the helper.
+  const loadSeccomp = (status: string) => {
+    op(child, 'SECCOMP_LOAD');
+    if (!listener) return;
+    const pid = '%PID%';
+    const state = { ociVersion: spec.ociVersion, id: input.id, status, pid, bundle: input.bundle, ...(spec.annotations ? { annotations: spec.annotations } : {}) };
+    const message = { ociVersion: spec.ociVersion, fds: ['seccompFd'], pid, metadata: linux.seccomp?.listenerMetadata ?? '', state };
+    op(child, 'SECCOMP_LISTENER_SEND', JSON.stringify(message).replaceAll('"%PID%"', '%PID%'));
+  };
   const caps = process.capabilities ?? {};
   // As runc: without no_new_privs, loading a filter needs CAP_SYS_ADMIN, so it goes in before
   // the capabilities are dropped; with it, as late as possible, right before exec.
-  if (linux.seccomp && !process.noNewPrivileges) op(child, 'SECCOMP_LOAD');
+  if (linux.seccomp && !process.noNewPrivileges) loadSeccomp('creating');
   op(child, 'DROP_BOUNDING', capMask(caps.bounding));
   op(child, 'KEEPCAPS', 1);
   op(child, 'SETGROUPS', ...(process.user.additionalGids ?? []));
@@ -176,7 +190,7 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   if (process.noNewPrivileges) op(child, 'NO_NEW_PRIVS');
 
   op(child, 'WAIT_START', input.execFifo);
-  if (linux.seccomp && process.noNewPrivileges) op(child, 'SECCOMP_LOAD');
+  if (linux.seccomp && process.noNewPrivileges) loadSeccomp('created');
   const preserved = input.listenFds + input.preserveFds;
   op(child, 'CLOSE_FDS', preserved);
   const args = process.args ?? [];

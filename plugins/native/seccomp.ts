@@ -47,11 +47,13 @@ export const supportedSeccompFlags = ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILT
 export function seccompProblems(seccomp: Seccomp): Diagnostic[] {
   const out: Diagnostic[] = [];
   const at = (...path: (string | number)[]) => pointerOf('linux', 'seccomp', ...path);
-  if (seccomp.listenerPath) out.push({ pointer: at('listenerPath'), message: 'a seccomp notify listener is not implemented by the native backend yet' });
-  if (seccomp.defaultAction === 'SCMP_ACT_NOTIFY') out.push({ pointer: at('defaultAction'), message: 'SCMP_ACT_NOTIFY is not implemented by the native backend yet' });
-  (seccomp.syscalls ?? []).forEach((rule, i) => {
-    if (rule.action === 'SCMP_ACT_NOTIFY') out.push({ pointer: at('syscalls', i, 'action'), message: 'SCMP_ACT_NOTIFY is not implemented by the native backend yet' });
-  });
+  // runtime-spec: SCMP_ACT_NOTIFY hands the notify fd to the agent at listenerPath; without one, nobody could answer.
+  if (seccomp.defaultAction === 'SCMP_ACT_NOTIFY') out.push({ pointer: at('defaultAction'), message: 'SCMP_ACT_NOTIFY cannot be the default action: it would stop the runtime\'s own setup' });
+  if (usesNotify(seccomp) && !seccomp.listenerPath) {
+    (seccomp.syscalls ?? []).forEach((rule, i) => {
+      if (rule.action === 'SCMP_ACT_NOTIFY') out.push({ pointer: at('syscalls', i, 'action'), message: 'SCMP_ACT_NOTIFY needs /linux/seccomp/listenerPath: the seccomp agent that answers' });
+    });
+  }
   (seccomp.flags ?? []).forEach((flag, i) => {
     if (!supportedSeccompFlags.includes(flag)) out.push({ pointer: at('flags', i), message: `flag ${flag} is not supported by this host's libseccomp (2.5)` });
   });
@@ -59,6 +61,10 @@ export function seccompProblems(seccomp: Seccomp): Diagnostic[] {
     if (!seccompArchitectures[arch]) out.push({ pointer: at('architectures', i), message: `unknown architecture ${JSON.stringify(arch)}` });
   });
   return out;
+}
+
+export function usesNotify(seccomp: Seccomp): boolean {
+  return (seccomp.syscalls ?? []).some((rule) => rule.action === 'SCMP_ACT_NOTIFY');
 }
 
 /**

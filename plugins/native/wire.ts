@@ -133,6 +133,11 @@ export const Op = {
   SECCOMP_RULE: 61,
   /** Load the filter. */
   SECCOMP_LOAD: 62,
+  /** s listenerPath: connect to the seccomp agent's socket (before pivot_root) and note our host pid. */
+  SECCOMP_LISTENER_CONNECT: 65,
+  /** s stateTemplate: after SECCOMP_LOAD, send the container process state (every "%PID%" replaced by the
+   * host pid) with the notify fd as SCM_RIGHTS, then close the connection (runtime-spec seccomp listener). */
+  SECCOMP_LISTENER_SEND: 66,
   /** i flags: unshare(2) in the helper (PRE: a time namespace, whose offsets must be written before a process enters it). */
   UNSHARE: 63,
   /** s rootfs, s dest, i attrSet, i attrClr, i propagation: mount_setattr(AT_RECURSIVE) on dest in root (recursive r* options). */

@@ -256,6 +256,40 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
     }
   });
 
+  it('hands the seccomp notify fd and the container process state to the listener', async () => {
+    for (const noNewPrivileges of [false, true]) {
+      const socketPath = join(dir, `agent-${noNewPrivileges}.sock`);
+      const agent = spawn('python3', [join(import.meta.dirname, '..', 'test-support', 'seccomp-agent.py'), socketPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let report = '';
+      agent.stdout.setEncoding('utf8').on('data', (d: string) => (report += d));
+      while (!report.includes('listening')) await new Promise((r) => setTimeout(r, 20));
+      const id = `agent-${noNewPrivileges}`;
+      const b = bundle(['true'], (c) => {
+        c.process.noNewPrivileges = noNewPrivileges;
+        c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: socketPath, listenerMetadata: 'from-test', syscalls: [{ names: ['mknodat'], action: 'SCMP_ACT_NOTIFY' }] };
+      });
+      expect(berth('create', '-b', b, id).stderr).toBe('');
+      const pid = JSON.parse(berth('state', id).stdout).pid;
+      expect(berth('start', id).code).toBe(0);
+      await new Promise<void>((resolve) => agent.on('close', () => resolve()));
+      const got = JSON.parse(report.slice(report.indexOf('{')));
+      expect(got).toMatchObject({ fds: 1, fd: 'anon_inode:seccomp notify', closed: true });
+      expect(got.state).toEqual({
+        ociVersion: '1.3.0',
+        fds: ['seccompFd'],
+        pid,
+        metadata: 'from-test',
+        state: { ociVersion: '1.3.0', id, status: noNewPrivileges ? 'created' : 'creating', pid, bundle: b },
+      });
+    }
+  });
+
+  it('SCMP_ACT_NOTIFY without a listener is refused at its pointer', () => {
+    const r = berth('create', '-b', bundle(['true'], (c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mknodat'], action: 'SCMP_ACT_NOTIFY' }] })), 'nolistener');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('/linux/seccomp/syscalls/0/action: SCMP_ACT_NOTIFY needs /linux/seccomp/listenerPath');
+  });
+
   it('a seccomp rule with argument conditions filters only matching calls', () => {
     // open/openat with O_TRUNC (0o1000) in their flags are denied; a plain read is not.
     const r = berth('run', '-b', bundle(['sh', '-c', 'echo x > /tmp/f || echo trunc-denied; head -c 5 /proc/self/status | grep -q Name && echo read-ok'], (c) => {
