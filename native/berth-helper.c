@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -69,6 +71,8 @@ static pid_t child_pid;
 static int exec_fifo_fd = -1;
 /* The --console-socket connection, made before pivot_root. */
 static int console_socket_fd = -1;
+/* CONSOLE_PAIR: the helper's end of the stand-in console socket. */
+static int console_relay_fd = -1;
 static int release_pipe[2] = {-1, -1};
 
 static const char *op_name(uint32_t code) {
@@ -123,6 +127,7 @@ static const char *op_name(uint32_t code) {
     case BERTH_OP_SETATTR_IN_ROOT: return "SETATTR_IN_ROOT";
     case BERTH_OP_SECCOMP_LISTENER_CONNECT: return "SECCOMP_LISTENER_CONNECT";
     case BERTH_OP_SECCOMP_LISTENER_SEND: return "SECCOMP_LISTENER_SEND";
+    case BERTH_OP_CONSOLE_PAIR: return "CONSOLE_PAIR";
     default: return "UNKNOWN";
     }
 }
@@ -841,6 +846,13 @@ static void run_op(const op_t *op) {
         free(message);
         break;
     }
+    case BERTH_OP_CONSOLE_PAIR: {
+        int pair[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) fail(errno, "socketpair");
+        console_relay_fd = pair[0];
+        console_socket_fd = pair[1];
+        break;
+    }
     case BERTH_OP_UNSHARE:
         if (unshare((int)N(op, 0)) < 0) fail(errno, "unshare %#lx", (unsigned long)N(op, 0));
         break;
@@ -873,6 +885,54 @@ static int exit_status(int status) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
 }
 
+/* Receive one fd sent with SCM_RIGHTS; -1 when the peer closed without sending one. */
+static int recv_fd(int sock) {
+    char data[256], control[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {.iov_base = data, .iov_len = sizeof data};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof control};
+    if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0) return -1;
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+    if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS) return -1;
+    int fd;
+    memcpy(&fd, CMSG_DATA(cmsg), sizeof fd);
+    return fd;
+}
+
+/* `run -t` without --console-socket: relay between our stdio and the container's pty, as runc does. */
+static void relay_console(void) {
+    close(console_socket_fd);
+    int master = recv_fd(console_relay_fd);
+    close(console_relay_fd);
+    if (master < 0) return; /* the container failed before its terminal existed */
+    struct termios saved;
+    int raw = isatty(0) && tcgetattr(0, &saved) == 0;
+    if (raw) {
+        struct termios t = saved;
+        cfmakeraw(&t);
+        tcsetattr(0, TCSANOW, &t);
+    }
+    struct pollfd fds[2] = {{.fd = 0, .events = POLLIN}, {.fd = master, .events = POLLIN}};
+    char buf[4096];
+    for (;;) {
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t n = read(master, buf, sizeof buf);
+            if (n <= 0) break; /* EIO: the container's side is closed */
+            if (write(1, buf, (size_t)n) < 0) break;
+        }
+        if (fds[0].revents & (POLLIN | POLLHUP)) {
+            ssize_t n = read(0, buf, sizeof buf);
+            if (n <= 0) fds[0].fd = -1; /* stdin ended: keep relaying output */
+            else if (write(master, buf, (size_t)n) < 0) break;
+        }
+    }
+    if (raw) tcsetattr(0, TCSANOW, &saved);
+    close(master);
+}
+
 static int run_plan(void) {
     read_plan();
     need(4);
@@ -894,6 +954,7 @@ static int run_plan(void) {
     if (child_pid < 0) fail(errno, "clone with flags %#llx", (unsigned long long)clone_flags);
     if (child_pid == 0) {
         close(release_pipe[1]);
+        if (console_relay_fd >= 0) close(console_relay_fd);
         run_section(2, &sections[2]);
         fail(0, "the plan ended without EXEC");
     }
@@ -901,6 +962,7 @@ static int run_plan(void) {
     run_section(1, &sections[1]);
     close(release_pipe[1]);
     if (!(flags & BERTH_PLAN_FOREGROUND)) return 0;
+    if (console_relay_fd >= 0) relay_console();
     int status;
     while (waitpid(child_pid, &status, 0) < 0)
         if (errno != EINTR) fail(errno, "wait for the container");

@@ -20,9 +20,6 @@ export function createNativeBackend(): Backend {
 
     async create(ctx: CreateContext) {
       checkHostSupport(ctx);
-      if (ctx.spec.process?.terminal && !ctx.options.consoleSocket) {
-        throw new RuntimeError('UNSUPPORTED', '/process/terminal: a terminal without --console-socket (run in the foreground) is not implemented by the native backend yet; pass --console-socket, or set terminal to false');
-      }
       const helper = helperPath();
       const execFifo = fifoPath(ctx.stateDir);
       const listenFds = Number(process.env.LISTEN_FDS ?? 0) || 0;

@@ -108,6 +108,9 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   }
   // 0622: the container process opens it for writing after it changed to the config's user (as runc).
   op(pre, 'MKFIFO', input.execFifo, 0o622);
+  // `run` in the foreground with a terminal and no console socket: the helper relays the pty.
+  const relayTerminal = spec.process?.terminal === true && !input.consoleSocket && input.foreground;
+  if (relayTerminal) op(pre, 'CONSOLE_PAIR');
 
   op(parent, 'REPORT_PID');
   if (newNs.has('user')) {
@@ -153,7 +156,7 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   for (const path of linux.maskedPaths ?? []) op(child, 'MASK_PATH', path);
 
   const process = spec.process!;
-  if (process.terminal && input.consoleSocket) {
+  if (process.terminal && (input.consoleSocket || relayTerminal)) {
     op(child, 'CONSOLE_SETUP', process.consoleSize?.height ?? 0, process.consoleSize?.width ?? 0, process.user.uid, process.user.gid);
   }
   if (process.oomScoreAdj !== undefined) op(child, 'WRITE_FILE', '/proc/self/oom_score_adj', String(process.oomScoreAdj));

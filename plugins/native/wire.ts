@@ -138,6 +138,9 @@ export const Op = {
   /** s stateTemplate: after SECCOMP_LOAD, send the container process state (every "%PID%" replaced by the
    * host pid) with the notify fd as SCM_RIGHTS, then close the connection (runtime-spec seccomp listener). */
   SECCOMP_LISTENER_SEND: 66,
+  /** PRE, for `run` in the foreground with a terminal and no --console-socket: a socket pair
+   * stands in for it; the helper receives the pty master and relays it to its own stdio. */
+  CONSOLE_PAIR: 67,
   /** i flags: unshare(2) in the helper (PRE: a time namespace, whose offsets must be written before a process enters it). */
   UNSHARE: 63,
   /** s rootfs, s dest, i attrSet, i attrClr, i propagation: mount_setattr(AT_RECURSIVE) on dest in root (recursive r* options). */

@@ -378,6 +378,13 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
     expect(seen.mounts.find((m: { mountPoint: string }) => m.mountPoint === '/')).toMatchObject({ options: expect.arrayContaining(['ro']) });
   });
 
+  it('run in the foreground with a terminal and no console socket relays the pty, as runc run does', () => {
+    const r = berth('run', '-b', bundle(['sh', '-c', 'tty; echo in-tty; exit 4'], (c) => (c.process.terminal = true)), 'tty-fg');
+    expect(r.code).toBe(4);
+    expect(r.stdout.replace(/\r/g, '')).toMatch(/^\/dev\/pts\/\d+\nin-tty\n$/);
+    expect(existsSync(root) ? readdirSync(root) : []).toEqual([]);
+  });
+
   it('berth plan shows the plan without running anything', () => {
     const r = runBerth(['plan', '-b', bundle(['true'])]);
     expect(r.code).toBe(0);
