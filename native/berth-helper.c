@@ -128,6 +128,8 @@ static const char *op_name(uint32_t code) {
     case BERTH_OP_SECCOMP_LISTENER_CONNECT: return "SECCOMP_LISTENER_CONNECT";
     case BERTH_OP_SECCOMP_LISTENER_SEND: return "SECCOMP_LISTENER_SEND";
     case BERTH_OP_CONSOLE_PAIR: return "CONSOLE_PAIR";
+    case BERTH_OP_SCHED: return "SCHED";
+    case BERTH_OP_CPU_AFFINITY: return "CPU_AFFINITY";
     default: return "UNKNOWN";
     }
 }
@@ -851,6 +853,24 @@ static void run_op(const op_t *op) {
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) fail(errno, "socketpair");
         console_relay_fd = pair[0];
         console_socket_fd = pair[1];
+        break;
+    }
+    case BERTH_OP_SCHED: {
+        struct {
+            uint32_t size, policy;
+            uint64_t flags;
+            int32_t nice;
+            uint32_t priority;
+            uint64_t runtime, deadline, period;
+        } attr = {sizeof attr, (uint32_t)N(op, 0), N(op, 1), (int32_t)N(op, 2), (uint32_t)N(op, 3), N(op, 4), N(op, 5), N(op, 6)};
+        if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0) fail(errno, "sched_setattr policy %u", attr.policy);
+        break;
+    }
+    case BERTH_OP_CPU_AFFINITY: {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        for (uint32_t i = 0; i < op->argc; i++) CPU_SET((int)N(op, i), &set);
+        if (sched_setaffinity(0, sizeof set, &set) < 0) fail(errno, "sched_setaffinity");
         break;
     }
     case BERTH_OP_UNSHARE:

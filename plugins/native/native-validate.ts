@@ -37,8 +37,10 @@ export function validateForNative(spec: Spec): Diagnostic[] {
   // Not implemented yet by the native backend: refused, never silently ignored.
   const notYet = (what: string, ...path: (string | number)[]) => report(`${what} is not implemented by the native backend yet`, ...path);
   if (linux.seccomp) out.push(...seccompProblems(linux.seccomp));
-  if (spec.process?.scheduler) notYet('the scheduler policy', 'process', 'scheduler');
-  if (spec.process?.execCPUAffinity) notYet('execCPUAffinity', 'process', 'execCPUAffinity');
+  for (const key of ['initial', 'final'] as const) {
+    const list = spec.process?.execCPUAffinity?.[key];
+    if (list !== undefined && !/^\s*\d+(-\d+)?(\s*,\s*\d+(-\d+)?)*\s*$/.test(list)) report(`must be a CPU list such as "0-3,7", got ${JSON.stringify(list)}`, 'process', 'execCPUAffinity', key);
+  }
   if (linux.intelRdt) notYet('Intel RDT', 'linux', 'intelRdt');
   if (linux.personality?.flags && linux.personality.flags.length > 0) notYet('personality flags', 'linux', 'personality', 'flags');
   (spec.mounts ?? []).forEach((mount, i) => {

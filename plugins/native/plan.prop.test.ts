@@ -49,7 +49,6 @@ const nativeConfig = arbitraryValidConfig
     const process = spec.process!;
     process.terminal = false;
     delete process.consoleSize;
-    delete process.scheduler;
     delete process.execCPUAffinity;
     spec.mounts = (spec.mounts ?? []).map((m) => ({ ...m, options: (m.options ?? []).filter((o) => o !== 'idmap' && o !== 'ridmap') }));
     for (const m of spec.mounts) {

@@ -108,6 +108,8 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   }
   // 0622: the container process opens it for writing after it changed to the config's user (as runc).
   op(pre, 'MKFIFO', input.execFifo, 0o622);
+  const affinity = spec.process?.execCPUAffinity;
+  if (affinity?.initial) op(pre, 'CPU_AFFINITY', ...cpuList(affinity.initial));
   // `run` in the foreground with a terminal and no console socket: the helper relays the pty.
   const relayTerminal = spec.process?.terminal === true && !input.consoleSocket && input.foreground;
   if (relayTerminal) op(pre, 'CONSOLE_PAIR');
@@ -163,6 +165,12 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   for (const rlimit of process.rlimits ?? []) op(child, 'SETRLIMIT', rlimitNumbers[rlimit.type]!, BigInt(rlimit.soft), BigInt(rlimit.hard));
   if (linux.personality) op(child, 'PERSONALITY', personalities[linux.personality.domain] ?? 0);
   if (process.ioPriority) op(child, 'IOPRIO', ioprioClasses[process.ioPriority.class] ?? 0, process.ioPriority.priority ?? 0);
+  if (process.scheduler) {
+    const s = process.scheduler as { policy: string; nice?: number; priority?: number; flags?: string[]; runtime?: number; deadline?: number; period?: number };
+    const flags = (s.flags ?? []).reduce((m, f) => m | (schedFlags[f] ?? 0), 0);
+    op(child, 'SCHED', schedPolicies[s.policy] ?? 0, flags, BigInt.asUintN(64, BigInt(s.nice ?? 0)), s.priority ?? 0, s.runtime ?? 0, s.deadline ?? 0, s.period ?? 0);
+  }
+  if (affinity?.final) op(child, 'CPU_AFFINITY', ...cpuList(affinity.final));
 
   // Identity and capabilities, in runc's order: bounding set while still privileged, keep
   // capabilities across setuid, then set the final sets.
@@ -286,6 +294,22 @@ function containerEnv(env: readonly string[], input: PlanInput): string[] {
     return [...withoutListen, `LISTEN_FDS=${input.listenFds}`, 'LISTEN_PID=1'];
   }
   return out;
+}
+
+const schedPolicies: Record<string, number> = { SCHED_OTHER: 0, SCHED_FIFO: 1, SCHED_RR: 2, SCHED_BATCH: 3, SCHED_ISO: 4, SCHED_IDLE: 5, SCHED_DEADLINE: 6 };
+const schedFlags: Record<string, number> = {
+  SCHED_FLAG_RESET_ON_FORK: 0x01, SCHED_FLAG_RECLAIM: 0x02, SCHED_FLAG_DL_OVERRUN: 0x04, SCHED_FLAG_KEEP_POLICY: 0x08,
+  SCHED_FLAG_KEEP_PARAMS: 0x10, SCHED_FLAG_UTIL_CLAMP_MIN: 0x20, SCHED_FLAG_UTIL_CLAMP_MAX: 0x40,
+};
+
+/** "0-3,7" → [0, 1, 2, 3, 7] (the cpuset list format execCPUAffinity uses). */
+export function cpuList(list: string): number[] {
+  const cpus: number[] = [];
+  for (const part of list.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [from, to = from] = part.split('-').map(Number);
+    for (let cpu = from!; cpu <= to!; cpu++) cpus.push(cpu);
+  }
+  return cpus;
 }
 
 function idMap(mappings: readonly { containerID: number; hostID: number; size: number }[] = []): string {

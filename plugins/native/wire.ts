@@ -141,6 +141,10 @@ export const Op = {
   /** PRE, for `run` in the foreground with a terminal and no --console-socket: a socket pair
    * stands in for it; the helper receives the pty master and relays it to its own stdio. */
   CONSOLE_PAIR: 67,
+  /** i policy, i flags, i nice, i priority, i runtime, i deadline, i period: sched_setattr for this process. */
+  SCHED: 68,
+  /** i cpu...: sched_setaffinity for this process (PRE: the runtime's initial affinity; CHILD: the final one). */
+  CPU_AFFINITY: 69,
   /** i flags: unshare(2) in the helper (PRE: a time namespace, whose offsets must be written before a process enters it). */
   UNSHARE: 63,
   /** s rootfs, s dest, i attrSet, i attrClr, i propagation: mount_setattr(AT_RECURSIVE) on dest in root (recursive r* options). */

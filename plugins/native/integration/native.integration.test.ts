@@ -385,6 +385,17 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
     expect(existsSync(root) ? readdirSync(root) : []).toEqual([]);
   });
 
+  it('applies the scheduler policy and the final CPU affinity', () => {
+    const r = berth('run', '-b', bundle(['sh', '-c', "cut -d' ' -f19,41 /proc/self/stat; grep Cpus_allowed_list /proc/self/status"], (c) => {
+      c.process.scheduler = { policy: 'SCHED_BATCH', nice: 5 };
+      c.process.execCPUAffinity = { initial: '0-1', final: '0' };
+    }), 'sched1');
+    expect(r.stderr).toBe('');
+    const [stat, cpus] = r.stdout.trim().split('\n');
+    expect(stat).toBe('5 3');
+    expect(cpus).toMatch(/^Cpus_allowed_list:\s+0$/);
+  });
+
   it('berth plan shows the plan without running anything', () => {
     const r = runBerth(['plan', '-b', bundle(['true'])]);
     expect(r.code).toBe(0);
