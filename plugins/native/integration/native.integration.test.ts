@@ -396,6 +396,15 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
     expect(cpus).toMatch(/^Cpus_allowed_list:\s+0$/);
   });
 
+  it('README\'s first command: the demo bundle built from the probe runs', () => {
+    const demo = join(dir, 'probe-demo');
+    const made = require('node:child_process').spawnSync('sh', [join(import.meta.dirname, '..', '..', '..', 'native', 'demo-bundle.sh'), demo], { encoding: 'utf8' });
+    expect(made.status, made.stderr).toBe(0);
+    const r = berth('run', '-b', demo, 'demo');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ pid: 1, hostname: 'berth', uid: 0, files: { '/dev/null': { type: 'char' } } });
+  });
+
   it('berth plan shows the plan without running anything', () => {
     const r = runBerth(['plan', '-b', bundle(['true'])]);
     expect(r.code).toBe(0);
