@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readSync, rmSync, constants as fsConstants } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, constants as fsConstants } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { RuntimeError, type Backend, type ContainerContext, type CreateContext, type HookPoint } from '../../core/plugin-api.js';
@@ -69,8 +69,11 @@ export function createNativeBackend(): Backend {
       releaseExecFifo(ctx.id, fifoPath(ctx.stateDir), ctx.pid);
     },
 
-    async kill(ctx, sig) {
-      signal(ctx.pid, sig);
+    async kill(ctx, sig, options) {
+      if (!options.all) return signal(ctx.pid, sig);
+      // Every process of the container. Until cgroups (issue 4), that is every process in its
+      // pid namespace; a container sharing the host's pid namespace has only its init to signal.
+      for (const pid of processesInPidNamespaceOf(ctx.pid)) signal(pid, sig);
     },
 
     async delete(ctx) {
@@ -124,6 +127,23 @@ async function runCreateHooks(hooks: HookPoint, helper: string, pid: number, ses
     throw e;
   }
   session.answer('ack');
+}
+
+/** The processes in the same pid namespace as `pid` (just `pid` when that is the host's). */
+function processesInPidNamespaceOf(pid: number): number[] {
+  const nsOf = (p: number | 'self') => {
+    try {
+      return readlinkSync(`/proc/${p}/ns/pid`);
+    } catch {
+      return undefined;
+    }
+  };
+  const target = nsOf(pid);
+  if (!target || target === nsOf('self')) return [pid];
+  return readdirSync('/proc')
+    .filter((entry) => /^[0-9]+$/.test(entry))
+    .map(Number)
+    .filter((p) => nsOf(p) === target);
 }
 
 /** The pid as the container's own pid namespace sees it (the last NSpid field): what hooks that run inside get. */

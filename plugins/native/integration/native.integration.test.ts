@@ -405,6 +405,31 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
     expect(JSON.parse(r.stdout)).toMatchObject({ pid: 1, hostname: 'berth', uid: 0, files: { '/dev/null': { type: 'char' } } });
   });
 
+  it('kill --all signals every process of the container; kill signals only its init', async () => {
+    // Children that ignore nothing: TERM kills them; the init (sh as pid 1) ignores TERM.
+    const b = bundle(['sh', '-c', 'sleep 100 & sleep 100 & wait']);
+    expect(berth('run', '-d', '-b', b, 'all1').code).toBe(0);
+    const init = JSON.parse(berth('state', 'all1').stdout).pid;
+    const ns = require('node:fs').readlinkSync(`/proc/${init}/ns/pid`);
+    const members = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try {
+        return require('node:fs').readlinkSync(`/proc/${p}/ns/pid`) === ns && !/\) Z /.test(readFileSync(`/proc/${p}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    });
+    for (let i = 0; i < 50 && members().length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(members()).toHaveLength(3);
+    expect(berth('kill', 'all1', 'TERM').code).toBe(0);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(members()).toHaveLength(3); // pid 1 ignores TERM; its children were not signalled
+    expect(berth('kill', '--all', 'all1', 'TERM').code).toBe(0);
+    // The children die of it; then the init's `wait` returns and the container ends.
+    for (let i = 0; i < 100 && members().length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(members()).toEqual([]);
+    expect(JSON.parse(berth('state', 'all1').stdout).status).toBe('stopped');
+  });
+
   it('berth plan shows the plan without running anything', () => {
     const r = runBerth(['plan', '-b', bundle(['true'])]);
     expect(r.code).toBe(0);
