@@ -460,8 +460,6 @@ static struct {
     void *(*init)(uint32_t);
     int (*attr_set)(void *, int, uint32_t);
     int (*arch_add)(void *, uint32_t);
-    int (*arch_remove)(void *, uint32_t);
-    uint32_t (*arch_native)(void);
     uint32_t (*arch_resolve_name)(const char *);
     int (*resolve_name)(const char *);
     int (*rule_add_array)(void *, uint32_t, int, unsigned int, const struct scmp_arg_cmp *);
@@ -766,8 +764,6 @@ static void run_op(const op_t *op) {
         seccomp.init = (void *(*)(uint32_t))seccomp_symbol(lib, "seccomp_init");
         seccomp.attr_set = (int (*)(void *, int, uint32_t))seccomp_symbol(lib, "seccomp_attr_set");
         seccomp.arch_add = (int (*)(void *, uint32_t))seccomp_symbol(lib, "seccomp_arch_add");
-        seccomp.arch_remove = (int (*)(void *, uint32_t))seccomp_symbol(lib, "seccomp_arch_remove");
-        seccomp.arch_native = (uint32_t (*)(void))seccomp_symbol(lib, "seccomp_arch_native");
         seccomp.arch_resolve_name = (uint32_t (*)(const char *))seccomp_symbol(lib, "seccomp_arch_resolve_name");
         seccomp.resolve_name = (int (*)(const char *))seccomp_symbol(lib, "seccomp_syscall_resolve_name");
         seccomp.rule_add_array = (int (*)(void *, uint32_t, int, unsigned int, const struct scmp_arg_cmp *))seccomp_symbol(lib, "seccomp_rule_add_array");

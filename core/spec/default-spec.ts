@@ -53,7 +53,6 @@ function defaultMounts(): Mount[] {
 
 function makeRootless(spec: Spec, uid: number, gid: number): void {
   const linux = spec.linux!;
-  linux.resources = undefined;
   delete linux.resources;
   linux.uidMappings = [{ containerID: 0, hostID: uid, size: 1 }];
   linux.gidMappings = [{ containerID: 0, hostID: gid, size: 1 }];

@@ -1,14 +1,14 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Spec } from '../../core/plugin-api.js';
-import { parseMountOptions } from './mount-options.js';
+import { MS, parseMountOptions } from './mount-options.js';
 import { resolveSource, type HostFacts } from './plan.js';
 
 /** What the plan compiler needs to know about this host and bundle, measured once at create. */
 export function measureHost(spec: Spec, bundle: string, rootfs: string): HostFacts {
   const pathKinds: HostFacts['pathKinds'] = {};
   for (const mount of spec.mounts ?? []) {
-    const bind = mount.type === 'bind' || (parseMountOptions(mount.options).flags & 4096) !== 0;
+    const bind = mount.type === 'bind' || (parseMountOptions(mount.options).flags & MS.BIND) !== 0;
     if (!bind || mount.source === undefined) continue;
     const source = resolveSource(mount.source, bundle);
     pathKinds[source] = kindOf(source);

@@ -139,7 +139,7 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   op(child, 'MOUNT', '', '/', '', propagation, '');
   op(child, 'MOUNT', rootfs, rootfs, '', MS.BIND | MS.REC, '');
 
-  (spec.mounts ?? []).forEach((mount, index) => compileMount(mount, index, input, child, diagnostics, newNs));
+  (spec.mounts ?? []).forEach((mount, index) => compileMount(mount, index, input, child, diagnostics));
 
   compileDevices(input, child, userNs);
   // runc creates a missing cwd (after the mounts, since it may lie inside one).
@@ -210,13 +210,13 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   return { plan: { flags: input.foreground ? PlanFlag.foreground : 0, cloneFlags, pre, parent, child }, diagnostics };
 }
 
-function compileMount(mount: Mount, index: number, input: PlanInput, child: PlanOp[], diagnostics: Diagnostic[], newNs: Set<string>): void {
+function compileMount(mount: Mount, index: number, input: PlanInput, child: PlanOp[], diagnostics: Diagnostic[]): void {
   const { rootfs } = input;
   const op = (name: OpName, ...args: Arg[]) => child.push({ op: name, args });
   const parsed = parseMountOptions(mount.options);
   const destination = mount.destination.startsWith('/') ? mount.destination : `/${mount.destination}`;
   const isBind = (parsed.flags & MS.BIND) !== 0 || mount.type === 'bind';
-  if (mount.type === 'cgroup') return compileCgroupMount(destination, parsed.flags, input, child, newNs);
+  if (mount.type === 'cgroup') return compileCgroupMount(destination, parsed.flags, input, child);
 
   if (isBind) {
     const source = resolveSource(mount.source ?? '', input.bundle);
@@ -244,7 +244,7 @@ function compileMount(mount: Mount, index: number, input: PlanInput, child: Plan
  * mount per v1 hierarchy with the mount's flags, laid out exactly as runc does (the tmpfs itself
  * stays writable, and a hybrid host's cgroup2 "unified" hierarchy is not mounted).
  */
-function compileCgroupMount(destination: string, flags: number, input: PlanInput, child: PlanOp[], newNs: Set<string>): void {
+function compileCgroupMount(destination: string, flags: number, input: PlanInput, child: PlanOp[]): void {
   const { rootfs, host } = input;
   const op = (name: OpName, ...args: Arg[]) => child.push({ op: name, args });
   const base = flags & (MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RELATIME);
@@ -256,7 +256,6 @@ function compileCgroupMount(destination: string, flags: number, input: PlanInput
   for (const hierarchy of host.cgroupV1) {
     op('MOUNT_IN_ROOT', rootfs, `${destination}/${hierarchy.dir}`, 'cgroup', 'cgroup', flags, hierarchy.options, 0);
   }
-  void newNs;
 }
 
 function compileDevices(input: PlanInput, child: PlanOp[], userNs: boolean): void {

@@ -21,7 +21,7 @@ export function createRpcBackend(): Backend {
     // earlier, at its own sync points, by calling berth/runHooks.
     ownHooks: new Set(),
     async create(ctx: CreateContext) {
-      const info: ContainerInfo = { ...containerInfo({ ...ctx, pid: 0, backendState: {} }) };
+      const info = containerInfo({ ...ctx, pid: 0, backendState: {} });
       try {
         const result = await call<CreateResult>(ctx, BackendMethod.create, { container: info, options: ctx.options }, ctx.hooks);
         if (!Number.isInteger(result?.pid) || result.pid <= 0) {
