@@ -74,6 +74,10 @@ static int console_socket_fd = -1;
 /* CONSOLE_PAIR: the helper's end of the stand-in console socket. */
 static int console_relay_fd = -1;
 static int release_pipe[2] = {-1, -1};
+/* Detached id-mapped mounts made in PRE, attached by the child in plan order. */
+#define MAX_IDMAPPED_MOUNTS 64
+static int idmapped_mounts[MAX_IDMAPPED_MOUNTS];
+static int idmapped_count;
 
 static const char *op_name(uint32_t code) {
     switch (code) {
@@ -130,6 +134,8 @@ static const char *op_name(uint32_t code) {
     case BERTH_OP_CONSOLE_PAIR: return "CONSOLE_PAIR";
     case BERTH_OP_SCHED: return "SCHED";
     case BERTH_OP_CPU_AFFINITY: return "CPU_AFFINITY";
+    case BERTH_OP_IDMAP_PREPARE: return "IDMAP_PREPARE";
+    case BERTH_OP_MOVE_MOUNT_IN_ROOT: return "MOVE_MOUNT_IN_ROOT";
     default: return "UNKNOWN";
     }
 }
@@ -476,6 +482,34 @@ static void *seccomp_symbol(void *lib, const char *name) {
 }
 
 /* ---- the ops ---- */
+
+/* A user namespace holding the given maps: a child born in it waits on a pipe while its maps are
+ * written and the namespace is opened; then it exits. Returns an fd for the namespace. */
+static int userns_with_maps(const char *uid_map, const char *gid_map) {
+    int hold[2];
+    if (pipe2(hold, O_CLOEXEC) < 0) fail(errno, "pipe");
+    pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, NULL);
+    if (pid < 0) fail(errno, "clone a user namespace for an id-mapped mount");
+    if (pid == 0) {
+        char c;
+        close(hold[1]);
+        while (read(hold[0], &c, 1) < 0 && errno == EINTR) {}
+        _exit(0);
+    }
+    close(hold[0]);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
+    write_file(path, uid_map);
+    snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
+    write_file(path, gid_map);
+    snprintf(path, sizeof path, "/proc/%d/ns/user", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int err = errno;
+    close(hold[1]);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+    if (fd < 0) fail(err, "open %s", path);
+    return fd;
+}
 
 static void run_op(const op_t *op) {
     char fdbuf[64];
@@ -878,6 +912,29 @@ static void run_op(const op_t *op) {
         if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
             fail(errno, "set recursive mount attributes on %s", S(op, 1));
         close(fd);
+        break;
+    }
+    case BERTH_OP_IDMAP_PREPARE: {
+        if (idmapped_count == MAX_IDMAPPED_MOUNTS) fail(0, "more than %d id-mapped mounts", MAX_IDMAPPED_MOUNTS);
+        int tree = (int)syscall(SYS_open_tree, AT_FDCWD, S(op, 0), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (N(op, 1) ? AT_RECURSIVE : 0));
+        if (tree < 0) fail(errno, "open_tree %s", S(op, 0));
+        int userns = userns_with_maps(S(op, 3), S(op, 4));
+        struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
+        if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (N(op, 2) ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0)
+            fail(errno, "id-map the mount of %s (does its filesystem support id-mapped mounts?)", S(op, 0));
+        close(userns);
+        idmapped_mounts[idmapped_count++] = tree;
+        break;
+    }
+    case BERTH_OP_MOVE_MOUNT_IN_ROOT: {
+        uint64_t slot = N(op, 2);
+        if (slot >= (uint64_t)idmapped_count) fail(0, "no id-mapped mount in slot %llu", (unsigned long long)slot);
+        int fd = open_in_root(S(op, 0), S(op, 1), 1, (int)N(op, 3));
+        if (syscall(SYS_move_mount, idmapped_mounts[slot], "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+            fail(errno, "attach the id-mapped mount on %s", S(op, 1));
+        close(fd);
+        close(idmapped_mounts[slot]);
+        idmapped_mounts[slot] = -1;
         break;
     }
     case BERTH_OP_SET_DUMPABLE:

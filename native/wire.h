@@ -60,6 +60,8 @@ enum berth_op {
     BERTH_OP_CONSOLE_PAIR = 67,
     BERTH_OP_SCHED = 68,
     BERTH_OP_CPU_AFFINITY = 69,
+    BERTH_OP_IDMAP_PREPARE = 70,
+    BERTH_OP_MOVE_MOUNT_IN_ROOT = 71,
 };
 
 #endif

@@ -32,6 +32,14 @@ describe('semanticDiagnostics', () => {
     expect(only(doc)).toEqual([{ pointer: '/process/args', message: 'must have at least one entry: the program to run' }]);
   });
 
+  it('requires a mount\'s uidMappings and gidMappings together', () => {
+    const map = [{ containerID: 0, hostID: 1000, size: 1 }];
+    const withMount = (extra: object) => ({ ...base(), mounts: [{ destination: '/d', type: 'bind', source: '/s', options: ['bind', 'idmap'], ...extra }] });
+    expect(only(withMount({ uidMappings: map }))).toEqual([{ pointer: '/mounts/0/gidMappings', message: 'is required along with uidMappings' }]);
+    expect(only(withMount({ gidMappings: map }))).toEqual([{ pointer: '/mounts/0/uidMappings', message: 'is required along with gidMappings' }]);
+    expect(only(withMount({ uidMappings: map, gidMappings: map }))).toEqual([]);
+  });
+
   it('checks ociVersion', () => {
     expect(only({ ...base(), ociVersion: '2.0.0' })).toEqual([{ pointer: '/ociVersion', message: 'ociVersion 2.0.0 is not supported: berth implements 1.0.0 to 1.3.x' }]);
     expect(only({ ...base(), ociVersion: 2 })).toEqual([]);

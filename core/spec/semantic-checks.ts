@@ -32,6 +32,11 @@ export function semanticDiagnostics(doc: unknown): Diagnostic[] {
       if (!isObject(mount)) return;
       if (mount.destination === '') report('must not be empty', 'mounts', i, 'destination');
       if (typeof mount.destination === 'string' && mount.destination.includes('\0')) report('must not contain a NUL byte', 'mounts', i, 'destination');
+      // config.md: each of a mount's uidMappings and gidMappings MUST come with the other.
+      const uid = mount.uidMappings !== undefined;
+      const gid = mount.gidMappings !== undefined;
+      if (uid && !gid) report('is required along with uidMappings', 'mounts', i, 'gidMappings');
+      if (gid && !uid) report('is required along with gidMappings', 'mounts', i, 'uidMappings');
     });
   }
 

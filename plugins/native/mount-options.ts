@@ -129,7 +129,7 @@ export const recursiveOptions = new Set([
 ]);
 
 /** Every option name berth understands (for `features`). */
-export const knownMountOptions = [...Object.keys(flagOptions), ...Object.keys(propagationOptions), ...Object.keys(recursiveTable)].sort();
+export const knownMountOptions = [...Object.keys(flagOptions), ...Object.keys(propagationOptions), ...Object.keys(recursiveTable), 'idmap', 'ridmap'].sort();
 
 /** The flags a bind mount can only get through a remount. */
 export const remountableFlags = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME | MS.NODIRATIME | MS.RELATIME | MS.STRICTATIME | MS.NOSYMFOLLOW;
@@ -140,7 +140,8 @@ export interface ParsedMountOptions {
   /** Options the filesystem interprets (size=, mode=, gid=, ...), comma-joined. */
   data: string;
   recursive: string[];
-  idmap: boolean;
+  /** `idmap` maps the mount itself, `ridmap` every mount below it too. */
+  idmap?: 'idmap' | 'ridmap';
 }
 
 export function parseMountOptions(options: readonly string[] = []): ParsedMountOptions {
@@ -148,7 +149,7 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
   const propagation: number[] = [];
   const data: string[] = [];
   const recursive: string[] = [];
-  let idmap = false;
+  let idmap: ParsedMountOptions['idmap'];
   for (const option of options) {
     const known = flagOptions[option];
     if (known) {
@@ -158,10 +159,10 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
     } else if (recursiveOptions.has(option)) {
       recursive.push(option);
     } else if (option === 'idmap' || option === 'ridmap') {
-      idmap = true;
+      idmap = option;
     } else {
       data.push(option);
     }
   }
-  return { flags, propagation, data: data.join(','), recursive, idmap };
+  return { flags, propagation, data: data.join(','), recursive, ...(idmap ? { idmap } : {}) };
 }

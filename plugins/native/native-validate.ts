@@ -1,5 +1,5 @@
 import { pointerOf, type Diagnostic, type Spec } from '../../core/plugin-api.js';
-import { parseMountOptions } from './mount-options.js';
+import { MS, parseMountOptions } from './mount-options.js';
 import { seccompProblems } from './seccomp.js';
 
 /** sysctl keys that belong to a namespace, and which one (runc's list). */
@@ -42,10 +42,16 @@ export function validateForNative(spec: Spec): Diagnostic[] {
     if (list !== undefined && !/^\s*\d+(-\d+)?(\s*,\s*\d+(-\d+)?)*\s*$/.test(list)) report(`must be a CPU list such as "0-3,7", got ${JSON.stringify(list)}`, 'process', 'execCPUAffinity', key);
   }
   if (linux.intelRdt) notYet('Intel RDT', 'linux', 'intelRdt');
-  if (linux.personality?.flags && linux.personality.flags.length > 0) notYet('personality flags', 'linux', 'personality', 'flags');
+  // config-linux.md: "Currently no flag values are supported."
+  if (linux.personality?.flags && linux.personality.flags.length > 0) report('the runtime spec defines no personality flags yet; refused rather than ignored', 'linux', 'personality', 'flags');
   (spec.mounts ?? []).forEach((mount, i) => {
     const parsed = parseMountOptions(mount.options);
-    if (parsed.idmap || mount.uidMappings || mount.gidMappings) notYet('id-mapped mounts', 'mounts', i);
+    if (!parsed.idmap && !mount.uidMappings && !mount.gidMappings) return;
+    const isBind = mount.type === 'bind' || (parsed.flags & MS.BIND) !== 0;
+    if (!isBind) report('an id-mapped mount must be a bind mount (add "bind" or "rbind" to its options)', 'mounts', i, 'options');
+    if (!mount.uidMappings && !(linux.uidMappings?.length && linux.gidMappings?.length)) {
+      report(`"${parsed.idmap}" without uidMappings/gidMappings takes the container's user namespace mappings, and there are none`, 'mounts', i, 'options');
+    }
   });
   return out;
 }

@@ -89,7 +89,7 @@ describe('compilePlan (property)', () => {
         const pivot = index(child, 'PIVOT_ROOT');
         expect(sync).toBeLessThan(pivot);
         child.forEach((o, i) => {
-          if (['MOUNT_IN_ROOT', 'MKNOD_IN_ROOT', 'SYMLINK_IN_ROOT', 'BIND_DEVICE_IN_ROOT', 'REMOUNT_IN_ROOT', 'PROPAGATE_IN_ROOT'].includes(o.op)) {
+          if (['MOUNT_IN_ROOT', 'MOVE_MOUNT_IN_ROOT', 'MKNOD_IN_ROOT', 'SYMLINK_IN_ROOT', 'BIND_DEVICE_IN_ROOT', 'REMOUNT_IN_ROOT', 'PROPAGATE_IN_ROOT'].includes(o.op)) {
             expect(i).toBeLessThan(sync);
             expect(o.args[0]).toBe('/bundle/rootfs');
           }
@@ -118,6 +118,40 @@ describe('compilePlan (property)', () => {
         expect(plan.pre.some((o) => o.op === 'UNSHARE')).toBe(namespaces.some((n) => n.type === 'time' && !n.path));
         const maps = plan.parent.filter((o) => o.op === 'WRITE_CHILD_PROC').map((o) => o.args[0]);
         expect(maps).toEqual(namespaces.some((n) => n.type === 'user' && !n.path) ? ['uid_map', 'gid_map'] : []);
+      }),
+    );
+  });
+
+  it('prepares id-mapped mounts before joining any namespace and attaches them in order', () => {
+    const mapping = fc.array(fc.record({ containerID: fc.nat(70000), hostID: fc.nat(70000), size: fc.integer({ min: 1, max: 65536 }) }), { minLength: 1, maxLength: 3 });
+    const idmappedMount = fc.record({
+      destination: fc.constantFrom('/a', '/b/c', '/data'),
+      source: fc.constantFrom('/srv/one', '/srv/two', 'relative'),
+      bind: fc.constantFrom('bind', 'rbind'),
+      idmap: fc.constantFrom('idmap', 'ridmap'),
+      uidMappings: mapping,
+      gidMappings: mapping,
+    });
+    fc.assert(
+      fc.property(nativeConfig, fc.array(idmappedMount, { minLength: 1, maxLength: 4 }), (original, extra) => {
+        const spec = structuredClone(original);
+        const mounts = extra.map((m) => ({ destination: m.destination, type: 'bind', source: m.source, options: [m.bind, m.idmap], uidMappings: m.uidMappings, gidMappings: m.gidMappings }));
+        spec.mounts = [...(spec.mounts ?? []), ...mounts];
+        expect(validateForNative(spec)).toEqual([]);
+        const { plan, diagnostics } = compilePlan(input(spec, { host: hostFor(spec) }));
+        expect(diagnostics).toEqual([]);
+        const prepared = plan.pre.filter((o) => o.op === 'IDMAP_PREPARE');
+        const mapText = (ms: { containerID: number; hostID: number; size: number }[]) => ms.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+        expect(prepared.map((o) => o.args)).toEqual(
+          mounts.map((m) => [m.source.startsWith('/') ? m.source : `/bundle/${m.source}`, m.options[0] === 'rbind' ? 1 : 0, m.options[1] === 'ridmap' ? 1 : 0, mapText(m.uidMappings), mapText(m.gidMappings)]),
+        );
+        // Still privileged in the host's user namespace: before any setns or unshare.
+        const lastPrepare = plan.pre.findLastIndex((o) => o.op === 'IDMAP_PREPARE');
+        plan.pre.forEach((o, i) => {
+          if (o.op === 'SETNS' || o.op === 'UNSHARE') expect(i).toBeGreaterThan(lastPrepare);
+        });
+        const attached = plan.child.filter((o) => o.op === 'MOVE_MOUNT_IN_ROOT');
+        expect(attached.map((o) => [o.args[1], o.args[2]])).toEqual(mounts.map((m, slot) => [m.destination, slot]));
       }),
     );
   });

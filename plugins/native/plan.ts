@@ -91,6 +91,11 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   const newNs = new Set(namespaces.filter((n) => !n.path).map((n) => n.type));
   const userNs = namespaces.some((n) => n.type === 'user');
 
+  // Id-mapped mounts are prepared first, while the helper is still privileged in the host's user namespace.
+  const idmapped: PlanOp[] = [];
+  for (const mount of spec.mounts ?? []) prepareIdmappedMount(mount, input, idmapped);
+  pre.push(...idmapped);
+
   // Namespaces: joined in PRE (before clone, so a joined pid namespace applies to the child), created by clone.
   let cloneFlags = 0;
   for (const type of newNs) cloneFlags |= nsFlags[type] ?? 0;
@@ -139,7 +144,11 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   op(child, 'MOUNT', '', '/', '', propagation, '');
   op(child, 'MOUNT', rootfs, rootfs, '', MS.BIND | MS.REC, '');
 
-  (spec.mounts ?? []).forEach((mount, index) => compileMount(mount, index, input, child, diagnostics));
+  let idmappedSlot = 0;
+  (spec.mounts ?? []).forEach((mount, index) => {
+    const slot = isIdmapped(mount) ? idmappedSlot++ : undefined;
+    compileMount(mount, index, input, child, diagnostics, slot);
+  });
 
   compileDevices(input, child, userNs);
   // runc creates a missing cwd (after the mounts, since it may lie inside one).
@@ -210,7 +219,24 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   return { plan: { flags: input.foreground ? PlanFlag.foreground : 0, cloneFlags, pre, parent, child }, diagnostics };
 }
 
-function compileMount(mount: Mount, index: number, input: PlanInput, child: PlanOp[], diagnostics: Diagnostic[]): void {
+/** A mount with its own id mappings, or the `idmap`/`ridmap` option (then the container's mappings apply). */
+export function isIdmapped(mount: Mount): boolean {
+  return mount.uidMappings !== undefined || parseMountOptions(mount.options).idmap !== undefined;
+}
+
+function prepareIdmappedMount(mount: Mount, input: PlanInput, pre: PlanOp[]): void {
+  if (!isIdmapped(mount)) return;
+  const parsed = parseMountOptions(mount.options);
+  const source = resolveSource(mount.source ?? '', input.bundle);
+  const kind = input.host.pathKinds[source];
+  if (kind === 'missing' || kind === undefined) return; // compileMount reports it
+  const linux = input.spec.linux ?? {};
+  const uid = mount.uidMappings ?? linux.uidMappings;
+  const gid = mount.gidMappings ?? linux.gidMappings;
+  pre.push({ op: 'IDMAP_PREPARE', args: [source, (parsed.flags & MS.REC) !== 0 ? 1 : 0, parsed.idmap === 'ridmap' ? 1 : 0, idMap(uid), idMap(gid)] });
+}
+
+function compileMount(mount: Mount, index: number, input: PlanInput, child: PlanOp[], diagnostics: Diagnostic[], idmappedSlot?: number): void {
   const { rootfs } = input;
   const op = (name: OpName, ...args: Arg[]) => child.push({ op: name, args });
   const parsed = parseMountOptions(mount.options);
@@ -225,7 +251,8 @@ function compileMount(mount: Mount, index: number, input: PlanInput, child: Plan
       diagnostics.push({ pointer: pointerOf('mounts', index, 'source'), message: `${source} does not exist on the host` });
       return;
     }
-    op('MOUNT_IN_ROOT', rootfs, destination, source, '', MS.BIND | (parsed.flags & MS.REC), '', kind === 'dir' ? 0 : 1);
+    if (idmappedSlot !== undefined) op('MOVE_MOUNT_IN_ROOT', rootfs, destination, idmappedSlot, kind === 'dir' ? 0 : 1);
+    else op('MOUNT_IN_ROOT', rootfs, destination, source, '', MS.BIND | (parsed.flags & MS.REC), '', kind === 'dir' ? 0 : 1);
     // A bind mount takes its flags only through a remount.
     const extra = parsed.flags & remountableFlags;
     if (extra !== 0) op('REMOUNT_IN_ROOT', rootfs, destination, extra);

@@ -145,6 +145,12 @@ export const Op = {
   SCHED: 68,
   /** i cpu...: sched_setaffinity for this process (PRE: the runtime's initial affinity; CHILD: the final one). */
   CPU_AFFINITY: 69,
+  /** s source, i recursive, i recursiveIdmap, s uidMap, s gidMap: PRE, still in the host's user namespace: a detached
+   * copy of source (open_tree) id-mapped through a throwaway user namespace holding the maps (mount_setattr
+   * MOUNT_ATTR_IDMAP). Its fd takes the next id-mapped mount slot. */
+  IDMAP_PREPARE: 70,
+  /** s rootfs, s dest, i slot, i isFile: attach the id-mapped mount of that slot at dest in root (move_mount). */
+  MOVE_MOUNT_IN_ROOT: 71,
   /** i flags: unshare(2) in the helper (PRE: a time namespace, whose offsets must be written before a process enters it). */
   UNSHARE: 63,
   /** s rootfs, s dest, i attrSet, i attrClr, i propagation: mount_setattr(AT_RECURSIVE) on dest in root (recursive r* options). */

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, copyFileSync, chmodSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, statSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, copyFileSync, chmodSync, writeFileSync } from 'node:fs';
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -179,6 +179,52 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
     const [uid, map] = r.stdout.trim().split('\n');
     expect(uid).toBe('0');
     expect(map!.trim().split(/\s+/)).toEqual(['0', '100000', '65536']);
+  });
+
+  it('id-maps a bind mount: with its own mappings, and with "idmap" taking the container\'s', () => {
+    chmodSync(dir, 0o755);
+    const data = join(dir, 'data');
+    mkdirSync(data);
+    writeFileSync(join(data, 'by-root'), '');
+    writeFileSync(join(data, 'by-1234'), '');
+    chownSync(join(data, 'by-1234'), 1234, 1234);
+    const show = 'stat -c "%n %u %g" /data/by-root /data/by-1234';
+    // Own mappings, no user namespace: on-disk 0 shows as 5000, 1234 as 6234.
+    const own = berth('run', '-b', bundle(['sh', '-c', show], (c) => {
+      const map = [{ containerID: 0, hostID: 5000, size: 65536 }];
+      c.mounts.push({ destination: '/data', type: 'bind', source: data, options: ['bind', 'idmap'], uidMappings: map, gidMappings: map });
+    }), 'idm1');
+    expect(own).toEqual({ code: 0, stdout: '/data/by-root 5000 5000\n/data/by-1234 6234 6234\n', stderr: '' });
+    // "idmap" alone in a user namespace mapping 0 → 100000: the host's files look as they do on
+    // the host, and what the container's root writes lands on disk as the host's root.
+    const mapped = bundle(['sh', '-c', `${show}; touch /data/from-inside`], (c) => {
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.mounts = c.mounts.filter((m: { type: string }) => m.type !== 'sysfs' && m.type !== 'cgroup');
+      c.mounts.push({ destination: '/data', type: 'bind', source: data, options: ['rbind', 'idmap'] });
+    });
+    // The mapped root cannot create the mount point in a rootfs the host's root owns (as with runc).
+    mkdirSync(join(mapped, 'rootfs', 'data'));
+    const userns = berth('run', '-b', mapped, 'idm2');
+    expect(userns).toEqual({ code: 0, stdout: '/data/by-root 0 0\n/data/by-1234 1234 1234\n', stderr: '' });
+    expect(statSync(join(data, 'from-inside')).uid).toBe(0);
+    // The host's view of the directory is untouched.
+    expect(statSync(join(data, 'by-1234')).uid).toBe(1234);
+  });
+
+  it('refuses an id-mapped mount it cannot make, naming the mount', () => {
+    const notBind = berth('create', '-b', bundle(['true'], (c) => {
+      c.mounts.push({ destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['idmap'], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1, size: 1 }] });
+    }), 'idm3');
+    expect(notBind.code).toBe(1);
+    expect(notBind.stderr).toMatch(/\/mounts\/\d+\/options: an id-mapped mount must be a bind mount/);
+    const noMaps = berth('create', '-b', bundle(['true'], (c) => {
+      c.mounts.push({ destination: '/d', type: 'bind', source: dir, options: ['rbind', 'ridmap'] });
+    }), 'idm4');
+    expect(noMaps.code).toBe(1);
+    expect(noMaps.stderr).toMatch(/\/mounts\/\d+\/options: "ridmap" without uidMappings\/gidMappings takes the container's user namespace mappings, and there are none/);
+    expect(existsSync(root) ? readdirSync(root) : []).toEqual([]);
   });
 
   it('joins an existing namespace given by path', () => {
