@@ -156,6 +156,25 @@ describe('compilePlan (property)', () => {
     );
   });
 
+  it('labels the process for AppArmor and SELinux before it gives up its privileges', () => {
+    fc.assert(
+      fc.property(nativeConfig, fc.option(fc.stringMatching(/^[a-z][a-z0-9_-]{0,20}$/)), fc.option(fc.constant('system_u:system_r:container_t:s0:c1,c2')), (original, profile, label) => {
+        const spec = structuredClone(original);
+        delete spec.process!.apparmorProfile;
+        delete spec.process!.selinuxLabel;
+        if (profile !== null) spec.process!.apparmorProfile = profile;
+        if (label !== null) spec.process!.selinuxLabel = label;
+        const { plan } = compilePlan(input(spec, { host: hostFor(spec) }));
+        const writes = plan.child.filter((o) => o.op === 'WRITE_FILE' && String(o.args[0]).includes('/attr/'));
+        expect(writes.map((o) => o.args)).toEqual([
+          ...(profile !== null ? [['/proc/self/attr/apparmor/exec', `exec ${profile}`]] : []),
+          ...(label !== null ? [['/proc/self/attr/exec', label]] : []),
+        ]);
+        for (const w of writes) expect(plan.child.indexOf(w)).toBeLessThan(index(plan.child, 'DROP_BOUNDING'));
+      }),
+    );
+  });
+
   it('maps capability names to their kernel bit numbers', () => {
     fc.assert(
       fc.property(nativeConfig, (spec) => {

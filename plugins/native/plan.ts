@@ -194,6 +194,10 @@ export function compilePlan(input: PlanInput): CompiledPlan {
     op(child, 'SECCOMP_LISTENER_SEND', JSON.stringify(message).replaceAll('"%PID%"', '%PID%'));
   };
   const caps = process.capabilities ?? {};
+  // LSM labels take effect at exec; set while still privileged, as runc does. The engine has
+  // refused them already on a host without the module.
+  if (process.apparmorProfile) op(child, 'WRITE_FILE', '/proc/self/attr/apparmor/exec', `exec ${process.apparmorProfile}`);
+  if (process.selinuxLabel) op(child, 'WRITE_FILE', '/proc/self/attr/exec', process.selinuxLabel);
   // As runc: without no_new_privs, loading a filter needs CAP_SYS_ADMIN, so it goes in before
   // the capabilities are dropped; with it, as late as possible, right before exec.
   if (linux.seccomp && !process.noNewPrivileges) loadSeccomp('creating');
