@@ -9,6 +9,8 @@ export type {
   CreateContext,
   CreatedContainer,
   CreateOptions,
+  ExecRequest,
+  ExecStarted,
   Descriptor,
   HookPoint,
   JsonObject,
@@ -20,6 +22,8 @@ export type {
 } from './backend/backend.js';
 export type { Capabilities, Hook, HookKind, Hooks, IdMapping, Linux, Mount, Namespace, Process, Rlimit, Root, Seccomp, Spec, User } from './spec/config.js';
 export type { BackendFeatures, LinuxFeatures } from './spec/features.js';
+export type { BlockIoResources, CpuResources, DeviceRule, LinuxResources, MemoryResources, ThrottleDevice, WeightDevice } from './spec/resources.js';
+export type { BlkioEntry, ContainerEvent, ContainerStats, MemoryEntry } from './spec/stats.js';
 export type { ContainerState, HookState, Status } from './spec/state.js';
 export type { Logger } from './log/logger.js';
 export { describeCause, RuntimeError, type Diagnostic, type ErrorKind } from './errors/runtime-error.js';

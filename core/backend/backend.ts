@@ -1,4 +1,6 @@
-import type { HookKind, Mount, Spec } from '../spec/config.js';
+import type { HookKind, Mount, Process, Spec } from '../spec/config.js';
+import type { LinuxResources } from '../spec/resources.js';
+import type { ContainerStats } from '../spec/stats.js';
 import type { BackendFeatures } from '../spec/features.js';
 import type { Logger } from '../log/logger.js';
 import type { Diagnostic } from '../errors/runtime-error.js';
@@ -94,6 +96,44 @@ export interface Backend {
   wait?(ctx: ContainerContext): Promise<number>;
   /** What create would do for this bundle, as plain JSON, without doing it (`berth plan`). */
   describePlan?(ctx: PlanContext): Promise<unknown>;
+
+  // The process-management verbs. A backend without one of them makes berth refuse that verb
+  // for its containers, saying so; it never pretends.
+
+  /** Freeze every process of the container (`pause`). */
+  pause?(ctx: ContainerContext): Promise<void>;
+  /** Thaw them (`resume`). */
+  resume?(ctx: ContainerContext): Promise<void>;
+  /** Change the limits of a live container; only the fields present change (`update`). */
+  update?(ctx: ContainerContext, resources: LinuxResources): Promise<void>;
+  /** Usage figures in runc's shape (`events`). */
+  stats?(ctx: ContainerContext): Promise<ContainerStats>;
+  /** Resolves once the container's processes have been OOM-killed, once per kill, until `signal` aborts (`events`). */
+  watchOom?(ctx: ContainerContext, onOom: () => void, signal: AbortSignal): Promise<void>;
+  /** Host pids of every process of the container (`ps`). */
+  processes?(ctx: ContainerContext): Promise<number[]>;
+  /** Run another process in the container (`exec`). */
+  exec?(ctx: ContainerContext, request: ExecRequest): Promise<ExecStarted>;
+}
+
+/** `exec`: the process to run, complete (from -p, or the container's process with the flags applied). */
+export interface ExecRequest {
+  process: Process;
+  /** Return once the process runs; its stdio stays berth's (the caller's). */
+  detach: boolean;
+  /** With process.terminal: where the pty master goes (runc's protocol). */
+  consoleSocket?: string;
+  /** Pass fds 3 .. 3+N-1 from the caller. */
+  preserveFds: number;
+  /** --cgroup: `path` (v2) or `controller[,controller]:path` entries, relative to the container's cgroup. */
+  cgroups: string[];
+}
+
+export interface ExecStarted {
+  /** The process's host pid. */
+  pid: number;
+  /** Its exit status (128+N for signal N); only asked for when not detached. */
+  wait(): Promise<number>;
 }
 
 export interface PlanContext {

@@ -18,6 +18,8 @@ export interface FlagSpec {
   optionalValue?: boolean;
   /** For string flags: the allowed values. */
   choices?: readonly string[];
+  /** A string flag that may be given several times; its value is the list (runc's StringSlice). */
+  repeatable?: boolean;
 }
 
 export interface CommandSpec {
@@ -89,6 +91,60 @@ export const commands: readonly CommandSpec[] = [
   { name: 'plan', summary: 'show what create would do for a bundle, without doing it', usage: '[flags]',
     flags: [bundleFlag], minArgs: 0, maxArgs: 0,
     description: 'Prints the selected backend and its plan as JSON (for native: every namespace, mount and syscall, in order).' },
+  { name: 'exec', summary: 'run another process in a container', usage: '[flags] <container-id> [command [args...]]',
+    flags: [
+      { name: 'process', short: 'p', type: 'string', value: 'FILE', description: 'the process as process.json (config.json\'s process object); as in runc, the flags that shape a process are then ignored' },
+      { name: 'console-socket', type: 'string', value: 'PATH', description: 'AF_UNIX socket to receive the pseudoterminal master fd' },
+      { name: 'tty', short: 't', type: 'bool', description: 'allocate a pseudoterminal' },
+      { name: 'detach', short: 'd', type: 'bool', description: 'return once the process is running' },
+      { name: 'pid-file', type: 'string', value: 'FILE', description: 'write the process id (host pid) to FILE' },
+      { name: 'cwd', type: 'string', value: 'DIR', description: 'working directory inside the container' },
+      { name: 'env', short: 'e', type: 'string', value: 'KEY=VALUE', repeatable: true, description: 'set an environment variable (repeatable)' },
+      { name: 'user', short: 'u', type: 'string', value: 'UID[:GID]', description: 'run as this numeric user and group' },
+      { name: 'additional-gids', short: 'g', type: 'string', value: 'GID', repeatable: true, description: 'an additional group (repeatable)' },
+      { name: 'cap', short: 'c', type: 'string', value: 'CAP', repeatable: true, description: 'add a capability to the bounding, effective and permitted sets (repeatable)' },
+      { name: 'no-new-privs', type: 'bool', description: 'set no_new_privs' },
+      { name: 'apparmor', type: 'string', value: 'PROFILE', description: 'AppArmor profile for the process' },
+      { name: 'process-label', type: 'string', value: 'LABEL', description: 'SELinux label for the process' },
+      { name: 'preserve-fds', type: 'uint', value: 'N', description: 'pass N extra fds (3 .. 3+N-1) to the process' },
+      { name: 'cgroup', type: 'string', value: '[CONTROLLER[,CONTROLLER]:]PATH', repeatable: true, description: 'join this sub-cgroup of the container (repeatable)' },
+      { name: 'ignore-paused', type: 'bool', hidden: true, description: 'allow exec in a paused container' },
+      { name: 'no-subreaper', type: 'bool', hidden: true, description: 'accepted for runc compatibility' },
+    ], minArgs: 1, maxArgs: Infinity, flagsBeforeArgsOnly: true,
+    description: 'Exits with the process\'s exit status unless --detach. Without -p the command comes after the id.' },
+  { name: 'ps', summary: 'list the processes of a container', usage: '[flags] <container-id> [ps options]',
+    flags: [{ name: 'format', short: 'f', type: 'string', value: 'FORMAT', choices: ['table', 'json'], description: '"table" (ps(1) output, default options -ef) or "json" (host pids)' }],
+    minArgs: 1, maxArgs: Infinity, flagsBeforeArgsOnly: true },
+  { name: 'pause', summary: 'freeze every process of a container', usage: '<container-id>', flags: [], minArgs: 1, maxArgs: 1 },
+  { name: 'resume', summary: 'thaw a paused container', usage: '<container-id>', flags: [], minArgs: 1, maxArgs: 1 },
+  { name: 'update', summary: 'change the resource limits of a container', usage: '[flags] <container-id>',
+    flags: [
+      { name: 'resources', short: 'r', type: 'string', value: 'FILE|-', description: 'linux.resources as JSON, from FILE or stdin ("-"); the other flags override it' },
+      { name: 'memory', type: 'string', value: 'BYTES', description: 'memory limit (units allowed: 64m, 1g)' },
+      { name: 'memory-reservation', type: 'string', value: 'BYTES', description: 'memory soft limit' },
+      { name: 'memory-swap', type: 'string', value: 'BYTES', description: 'memory plus swap limit, -1 for unlimited' },
+      { name: 'kernel-memory', type: 'string', value: 'BYTES', hidden: true, description: 'kernel memory limit (deprecated)' },
+      { name: 'kernel-memory-tcp', type: 'string', value: 'BYTES', description: 'kernel TCP buffer limit' },
+      { name: 'cpu-shares', type: 'string', value: 'N', description: 'CPU shares (relative weight)' },
+      { name: 'cpu-share', type: 'string', value: 'N', hidden: true, description: 'alias of --cpu-shares' },
+      { name: 'cpu-quota', type: 'string', value: 'USEC', description: 'CPU CFS quota per period, -1 for none' },
+      { name: 'cpu-period', type: 'string', value: 'USEC', description: 'CPU CFS period' },
+      { name: 'cpu-burst', type: 'string', value: 'USEC', description: 'CPU CFS burst' },
+      { name: 'cpu-rt-period', type: 'string', value: 'USEC', description: 'CPU realtime period' },
+      { name: 'cpu-rt-runtime', type: 'string', value: 'USEC', description: 'CPU realtime runtime' },
+      { name: 'cpu-idle', type: 'string', value: '0|1', description: 'SCHED_IDLE for the cgroup' },
+      { name: 'cpuset-cpus', type: 'string', value: 'LIST', description: 'CPUs to use (0-3,7)' },
+      { name: 'cpuset-mems', type: 'string', value: 'LIST', description: 'memory nodes to use' },
+      { name: 'pids-limit', type: 'string', value: 'N', description: 'maximum number of tasks, -1 or 0 for unlimited' },
+      { name: 'blkio-weight', type: 'string', value: 'N', description: 'block IO weight (10-1000)' },
+      { name: 'l3-cache-schema', type: 'string', value: 'SCHEMA', hidden: true, description: 'Intel RDT L3 cache schema' },
+      { name: 'mem-bw-schema', type: 'string', value: 'SCHEMA', hidden: true, description: 'Intel RDT memory bandwidth schema' },
+    ], minArgs: 1, maxArgs: 1 },
+  { name: 'events', summary: 'print resource usage (and OOM kills) of a container as JSON lines', usage: '[flags] <container-id>',
+    flags: [
+      { name: 'stats', type: 'bool', description: 'print one stats record and exit' },
+      { name: 'interval', type: 'string', value: 'DURATION', description: 'time between stats records (default 5s)' },
+    ], minArgs: 1, maxArgs: 1 },
   { name: 'help', summary: 'show help for berth or one command', usage: '[command]', flags: [], minArgs: 0, maxArgs: 1 },
 ];
 

@@ -25,6 +25,12 @@ const handlers: Record<string, () => Promise<{ command: CommandHandler }>> = {
   features: () => import('./commands/features.js'),
   check: () => import('./commands/check.js'),
   plan: () => import('./commands/plan.js'),
+  exec: () => import('./commands/exec.js'),
+  ps: () => import('./commands/ps.js'),
+  pause: () => import('./commands/pause.js'),
+  resume: () => import('./commands/resume.js'),
+  update: () => import('./commands/update.js'),
+  events: () => import('./commands/events.js'),
 };
 
 export interface Io {

@@ -5,7 +5,7 @@ import { commands, globalFlags, type FlagSpec } from './command-table.js';
 import { parseArgv } from './parse-argv.js';
 
 /** A flag and a value it accepts, written in one of the forms urfave/cli accepts. */
-function flagToken(spec: FlagSpec): fc.Arbitrary<{ tokens: string[]; value: string | boolean | number }> {
+function flagToken(spec: FlagSpec): fc.Arbitrary<{ tokens: string[]; value: string | boolean | number | string[] }> {
   const names = [`--${spec.name}`, `-${spec.name}`, ...(spec.short ? [`-${spec.short}`] : [])];
   const name = fc.constantFrom(...names);
   if (spec.type === 'bool') {
@@ -19,7 +19,8 @@ function flagToken(spec: FlagSpec): fc.Arbitrary<{ tokens: string[]; value: stri
     : spec.type === 'uint'
       ? fc.nat({ max: 1000 }).map(String)
       : fc.stringMatching(/^[a-z0-9/._]{1,12}$/);
-  const parsed = (v: string) => (spec.type === 'uint' ? Number(v) : v);
+  // A repeatable flag's value is the list of what was given (here once).
+  const parsed = (v: string) => (spec.type === 'uint' ? Number(v) : spec.repeatable ? [v] : v);
   return fc.oneof(
     fc.tuple(name, value).map(([n, v]) => ({ tokens: [n, v], value: parsed(v) })),
     fc.tuple(name, value).map(([n, v]) => ({ tokens: [`${n}=${v}`], value: parsed(v) })),
@@ -36,7 +37,7 @@ describe('parseArgv', () => {
         command: fc.constant(command),
         flags: (command.flags.length === 0
           ? fc.constant([])
-          : fc.uniqueArray(fc.constantFrom(...command.flags), { selector: (f) => f.name }).chain((specs) => fc.tuple(...specs.map((s) => flagToken(s).map((t) => ({ spec: s, ...t })))))) as fc.Arbitrary<{ spec: FlagSpec; tokens: string[]; value: string | boolean | number }[]>,
+          : fc.uniqueArray(fc.constantFrom(...command.flags), { selector: (f) => f.name }).chain((specs) => fc.tuple(...specs.map((s) => flagToken(s).map((t) => ({ spec: s, ...t })))))) as fc.Arbitrary<{ spec: FlagSpec; tokens: string[]; value: string | boolean | number | string[] }[]>,
         args: fc.array(containerId, { minLength: command.minArgs, maxLength: Math.min(command.maxArgs, 2) }),
         globals: fc.uniqueArray(fc.constantFrom(...globalFlags.filter((g) => g.name !== 'help' && g.name !== 'version')), { selector: (f) => f.name }).chain((specs) =>
           fc.tuple(...specs.map((s) => flagToken(s).map((t) => ({ spec: s, ...t })))),

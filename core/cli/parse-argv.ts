@@ -1,7 +1,7 @@
 import { RuntimeError } from '../errors/runtime-error.js';
 import { commands, findCommand, globalFlags, type CommandSpec, type FlagSpec } from './command-table.js';
 
-export type FlagValues = Record<string, string | boolean | number>;
+export type FlagValues = Record<string, string | boolean | number | string[]>;
 
 export interface GlobalOptions {
   root?: string;
@@ -104,6 +104,8 @@ function parseFlags(argv: readonly string[], specs: readonly FlagSpec[], where: 
     if (spec.type === 'uint') {
       if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(Number(value))) throw RuntimeError.usage(`${flag} must be a non-negative integer, got ${JSON.stringify(value)}`);
       values[spec.name] = Number(value);
+    } else if (spec.repeatable) {
+      values[spec.name] = [...((values[spec.name] as string[] | undefined) ?? []), value];
     } else {
       values[spec.name] = value;
     }

@@ -1,4 +1,4 @@
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { inject, injectable } from 'inversify';
 import type { CreateContext, CreateOptions } from '../backend/backend.js';
 import { BackendRegistry } from '../backend/backend-registry.js';
@@ -16,6 +16,7 @@ import { RuntimeOptions } from './runtime-options.js';
 import { runHooks } from './hooks-runner.js';
 import { hookState } from './state.js';
 import { UndoStack } from './undo-stack.js';
+import { writePidFile } from './pid-file.js';
 import { callBackend } from './backend-call.js';
 
 export interface CreateRequest {
@@ -195,13 +196,3 @@ function checkConsoleArguments(spec: Spec, request: CreateRequest): void {
 }
 
 /** Written atomically (temp file + rename), as runc does, so a reader never sees a partial pid. */
-function writePidFile(path: string, pid: number): void {
-  const tmp = `${path}.berth-${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, String(pid), { mode: 0o644 });
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw RuntimeError.system(`--pid-file ${path}: cannot write`, e);
-  }
-}

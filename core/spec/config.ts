@@ -2,6 +2,7 @@
  * OCI runtime-spec config.json types (v1.0.0 to v1.3.x), Linux and the platform-neutral parts.
  * Only types: validation lives in validate-config.ts. Field names are the spec's, verbatim.
  */
+import type { LinuxResources } from './resources.js';
 
 export interface Spec {
   ociVersion: string;
@@ -123,7 +124,7 @@ export interface Linux {
   timeOffsets?: Record<string, { secs?: number; nanosecs?: number }>;
   devices?: Device[];
   cgroupsPath?: string;
-  resources?: Record<string, unknown>;
+  resources?: LinuxResources;
   rootfsPropagation?: string;
   seccomp?: Seccomp;
   sysctl?: Record<string, string>;

@@ -372,7 +372,7 @@ export const configMutations: readonly ConfigMutation[] = [
   {
     name: 'memory limit of the wrong type',
     group: 'linux.resources',
-    apply: (doc) => ((linuxOf(doc).resources = { memory: { limit: '1G' } }), '/linux/resources/memory/limit'),
+    apply: (doc) => ((linuxOf(doc).resources = { memory: { limit: '1G' } } as never), '/linux/resources/memory/limit'),
   },
   {
     name: 'seccomp without defaultAction',

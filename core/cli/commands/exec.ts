@@ -1,0 +1,61 @@
+import { resolve } from 'node:path';
+import { RuntimeError, formatDiagnostic } from '../../errors/runtime-error.js';
+import { ExecOperation } from '../../lifecycle/exec.js';
+import { execProcessFromFlags } from '../../lifecycle/exec-process.js';
+import type { Process, Spec } from '../../spec/config.js';
+import { StateStore } from '../../state/state-store.js';
+import type { CommandHandler } from '../command-context.js';
+import { buildContainer } from '../composition-root.js';
+import { readJsonArgument } from '../json-argument.js';
+
+/** Flags that shape the process; with -p, as with runc, they are ignored (and berth says so). */
+const processFlags = ['cwd', 'env', 'tty', 'user', 'additional-gids', 'cap', 'no-new-privs', 'apparmor', 'process-label'];
+
+/** `exec <id> [command...]` or `exec -p process.json <id>`. */
+const exec: CommandHandler = async (ctx) => {
+  const [id, ...args] = ctx.args;
+  const container = buildContainer(ctx.globals);
+  const file = ctx.flags.process as string | undefined;
+  let process: Process;
+  let where: string;
+  const path = (flag: string) => (typeof ctx.flags[flag] === 'string' ? resolve(ctx.cwd, ctx.flags[flag] as string) : undefined);
+  if (file !== undefined) {
+    const given = readJsonArgument('process', file, ctx.cwd);
+    process = given.document as Process;
+    where = given.where;
+    const ignored = processFlags.filter((f) => ctx.flags[f] !== undefined);
+    if (ignored.length > 0) ctx.stderr(`warning: with --process, ${ignored.map((f) => `--${f}`).join(', ')} ${ignored.length === 1 ? 'is' : 'are'} ignored (as in runc)\n`);
+    if (args.length > 0) throw RuntimeError.usage('exec --process takes the command from the file: give no command after the container id');
+  } else {
+    where = 'exec flags';
+    const store = container.get(StateStore);
+    store.read(id!); // an unknown id is refused with runc's message before anything else
+    const spec = store.readFrozenConfig(id!) as Spec;
+    const list = (flag: string) => (ctx.flags[flag] as string[] | undefined) ?? [];
+    const built = execProcessFromFlags(spec.process!, {
+      args,
+      cwd: ctx.flags.cwd as string | undefined,
+      env: list('env'),
+      tty: ctx.flags.tty === true,
+      user: ctx.flags.user as string | undefined,
+      additionalGids: list('additional-gids'),
+      caps: list('cap'),
+      noNewPrivs: ctx.flags['no-new-privs'] as boolean | undefined,
+      apparmor: ctx.flags.apparmor as string | undefined,
+      processLabel: ctx.flags['process-label'] as string | undefined,
+    });
+    if (built.diagnostics.length > 0) throw RuntimeError.usage(built.diagnostics.map(formatDiagnostic).join('; '));
+    process = built.process;
+  }
+  return container.get(ExecOperation).exec(id!, {
+    process,
+    where,
+    detach: ctx.flags.detach === true,
+    consoleSocket: path('console-socket'),
+    pidFile: path('pid-file'),
+    preserveFds: (ctx.flags['preserve-fds'] as number | undefined) ?? 0,
+    cgroups: (ctx.flags.cgroup as string[] | undefined) ?? [],
+    ignorePaused: ctx.flags['ignore-paused'] === true,
+  });
+};
+export { exec as command };
