@@ -78,6 +78,10 @@ static int release_pipe[2] = {-1, -1};
 #define MAX_IDMAPPED_MOUNTS 64
 static int idmapped_mounts[MAX_IDMAPPED_MOUNTS];
 static int idmapped_count;
+/* cgroup.procs files opened in PRE (paths may not resolve after setns), written in PARENT. */
+#define MAX_CGROUP_PROCS 32
+static struct { int fd; const char *path; } cgroup_procs[MAX_CGROUP_PROCS];
+static int cgroup_procs_count;
 
 static const char *op_name(uint32_t code) {
     switch (code) {
@@ -136,6 +140,8 @@ static const char *op_name(uint32_t code) {
     case BERTH_OP_CPU_AFFINITY: return "CPU_AFFINITY";
     case BERTH_OP_IDMAP_PREPARE: return "IDMAP_PREPARE";
     case BERTH_OP_MOVE_MOUNT_IN_ROOT: return "MOVE_MOUNT_IN_ROOT";
+    case BERTH_OP_OPEN_CGROUP_PROCS: return "OPEN_CGROUP_PROCS";
+    case BERTH_OP_JOIN_CGROUPS: return "JOIN_CGROUPS";
     default: return "UNKNOWN";
     }
 }
@@ -937,6 +943,23 @@ static void run_op(const op_t *op) {
         idmapped_mounts[slot] = -1;
         break;
     }
+    case BERTH_OP_OPEN_CGROUP_PROCS: {
+        if (cgroup_procs_count == MAX_CGROUP_PROCS) fail(0, "more than %d cgroup hierarchies", MAX_CGROUP_PROCS);
+        int fd = open(S(op, 0), O_WRONLY | O_CLOEXEC);
+        if (fd < 0) fail(errno, "open %s", S(op, 0));
+        cgroup_procs[cgroup_procs_count].fd = fd;
+        cgroup_procs[cgroup_procs_count++].path = S(op, 0);
+        break;
+    }
+    case BERTH_OP_JOIN_CGROUPS:
+        for (int i = 0; i < cgroup_procs_count; i++) {
+            char pid[24];
+            int n = snprintf(pid, sizeof pid, "%d", child_pid);
+            if (write(cgroup_procs[i].fd, pid, (size_t)n) != n) fail(errno, "put the container process into %s", cgroup_procs[i].path);
+            close(cgroup_procs[i].fd);
+        }
+        cgroup_procs_count = 0;
+        break;
     case BERTH_OP_SET_DUMPABLE:
         if (prctl(PR_SET_DUMPABLE, (unsigned long)N(op, 0), 0, 0, 0) < 0) fail(errno, "PR_SET_DUMPABLE");
         break;

@@ -3,7 +3,10 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSyn
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { RuntimeError, type Backend, type ContainerContext, type CreateContext, type HookPoint } from '../../core/plugin-api.js';
+import { cgroupPids, destroyCgroups, procsFiles, setFrozen, signalAll } from './cgroups/cgroup-manager.js';
+import { readStats } from './cgroups/stats.js';
 import { measureHost } from './host-facts.js';
+import { applyLimits, cgroupsOf, plannedCgroups, requireCgroups, setUpCgroups, watchOomKills } from './native-cgroups.js';
 import { compilePlan } from './plan.js';
 import { CloneFlag, encodePlan, PlanFlag, wireVersion } from './wire.js';
 
@@ -23,6 +26,8 @@ export function createNativeBackend(): Backend {
       const helper = helperPath();
       const execFifo = fifoPath(ctx.stateDir);
       const listenFds = Number(process.env.LISTEN_FDS ?? 0) || 0;
+      const host = measureHost(ctx.spec, ctx.bundle, ctx.rootfs);
+      const cgroups = setUpCgroups(ctx);
       const { plan, diagnostics } = compilePlan({
         id: ctx.id,
         spec: ctx.spec,
@@ -34,7 +39,8 @@ export function createNativeBackend(): Backend {
         listenFds,
         foreground: ctx.options.foreground,
         consoleSocket: ctx.options.consoleSocket,
-        host: measureHost(ctx.spec, ctx.bundle, ctx.rootfs),
+        cgroupProcs: procsFiles(cgroups),
+        host,
       });
       if (diagnostics.length > 0) throw RuntimeError.invalidSpec(diagnostics, `${ctx.bundle}/config.json`);
       ctx.undo.onUndo('remove the exec fifo', () => rmSync(execFifo, { force: true }));
@@ -60,7 +66,7 @@ export function createNativeBackend(): Backend {
       }
       if (ctx.options.foreground) foregroundSessions.set(ctx.id, session);
       else session.detach();
-      return { pid };
+      return { pid, backendState: { cgroups } };
     },
 
     async start(ctx: ContainerContext & { hooks: HookPoint }) {
@@ -71,8 +77,9 @@ export function createNativeBackend(): Backend {
 
     async kill(ctx, sig, options) {
       if (!options.all) return signal(ctx.pid, sig);
-      // Every process of the container. Until cgroups (issue 4), that is every process in its
-      // pid namespace; a container sharing the host's pid namespace has only its init to signal.
+      const cgroups = cgroupsOf(ctx);
+      if (cgroups) return signalAll(cgroups, sig);
+      // A container made before berth managed cgroups: every process in its pid namespace.
       for (const pid of processesInPidNamespaceOf(ctx.pid)) signal(pid, sig);
     },
 
@@ -80,6 +87,32 @@ export function createNativeBackend(): Backend {
       rmSync(fifoPath(ctx.stateDir), { force: true });
       foregroundSessions.get(ctx.id)?.kill();
       foregroundSessions.delete(ctx.id);
+      const cgroups = cgroupsOf(ctx);
+      if (cgroups) await destroyCgroups(cgroups);
+    },
+
+    async pause(ctx) {
+      await setFrozen(requireCgroups(ctx, 'pause'), true);
+    },
+
+    async resume(ctx) {
+      await setFrozen(requireCgroups(ctx, 'resume'), false);
+    },
+
+    async update(ctx, resources) {
+      applyLimits(requireCgroups(ctx, 'update'), resources, ctx.spec.linux?.devices ?? [], 'the update');
+    },
+
+    async stats(ctx) {
+      return readStats(requireCgroups(ctx, 'events'));
+    },
+
+    async watchOom(ctx, onOom, abort) {
+      await watchOomKills(requireCgroups(ctx, 'events'), onOom, abort);
+    },
+
+    async processes(ctx) {
+      return cgroupPids(requireCgroups(ctx, 'ps'));
     },
 
     async describePlan(ctx) {
@@ -93,6 +126,7 @@ export function createNativeBackend(): Backend {
         preserveFds: ctx.options.preserveFds,
         listenFds: 0,
         foreground: ctx.options.foreground,
+        cgroupProcs: procsFiles(plannedCgroups(ctx)),
         host: measureHost(ctx.spec, ctx.bundle, ctx.rootfs),
       });
       if (diagnostics.length > 0) throw RuntimeError.invalidSpec(diagnostics, `${ctx.bundle}/config.json`);

@@ -36,6 +36,8 @@ export interface PlanInput {
   foreground: boolean;
   /** --console-socket, when process.terminal is true. */
   consoleSocket?: string;
+  /** The container's cgroup.procs files, one per hierarchy: the child is put in them before it runs. */
+  cgroupProcs?: string[];
   host: HostFacts;
 }
 
@@ -91,6 +93,8 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   const newNs = new Set(namespaces.filter((n) => !n.path).map((n) => n.type));
   const userNs = namespaces.some((n) => n.type === 'user');
 
+  // cgroup.procs files are opened first, while their host paths still resolve (before any setns).
+  for (const file of input.cgroupProcs ?? []) op(pre, 'OPEN_CGROUP_PROCS', file);
   // Id-mapped mounts are prepared first, while the helper is still privileged in the host's user namespace.
   const idmapped: PlanOp[] = [];
   for (const mount of spec.mounts ?? []) prepareIdmappedMount(mount, input, idmapped);
@@ -103,6 +107,10 @@ export function compilePlan(input: PlanInput): CompiledPlan {
     const ns = namespaces.find((n) => n.type === type && n.path);
     if (ns) op(pre, 'SETNS', ns.path!, nsFlags[type]!);
   }
+  // A new cgroup namespace is rooted at the cgroup its creator is in: the child unshares it
+  // once the parent has put it into the container's cgroups (runc does the same).
+  const lateCgroupNs = newNs.has('cgroup') && (input.cgroupProcs ?? []).length > 0;
+  if (lateCgroupNs) cloneFlags &= ~CloneFlag.CLONE_NEWCGROUP;
   // A time namespace's offsets must be written before any process is in it: the helper
   // unshares it (for its children), writes them, and the clone then lands inside.
   if (newNs.has('time')) {
@@ -119,6 +127,7 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   const relayTerminal = spec.process?.terminal === true && !input.consoleSocket && input.foreground;
   if (relayTerminal) op(pre, 'CONSOLE_PAIR');
 
+  if ((input.cgroupProcs ?? []).length > 0) op(parent, 'JOIN_CGROUPS');
   op(parent, 'REPORT_PID');
   if (newNs.has('user')) {
     op(parent, 'WRITE_CHILD_PROC', 'uid_map', idMap(linux.uidMappings));
@@ -132,6 +141,7 @@ export function compilePlan(input: PlanInput): CompiledPlan {
     op(child, 'SETGID', 0);
     op(child, 'SETUID', 0);
   }
+  if (lateCgroupNs) op(child, 'UNSHARE', CloneFlag.CLONE_NEWCGROUP);
   // The seccomp filter is built now, while the host's libseccomp is reachable; loaded later.
   if (linux.seccomp) child.push(...seccompOps(linux.seccomp));
   const listener = linux.seccomp?.listenerPath && usesNotify(linux.seccomp) ? linux.seccomp.listenerPath : undefined;

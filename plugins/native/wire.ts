@@ -151,6 +151,10 @@ export const Op = {
   IDMAP_PREPARE: 70,
   /** s rootfs, s dest, i slot, i isFile: attach the id-mapped mount of that slot at dest in root (move_mount). */
   MOVE_MOUNT_IN_ROOT: 71,
+  /** s path: PRE, first of all (before any setns): open a cgroup.procs file to put the child in. */
+  OPEN_CGROUP_PROCS: 72,
+  /** PARENT: write the child's pid to every cgroup.procs opened, before it is released. */
+  JOIN_CGROUPS: 73,
   /** i flags: unshare(2) in the helper (PRE: a time namespace, whose offsets must be written before a process enters it). */
   UNSHARE: 63,
   /** s rootfs, s dest, i attrSet, i attrClr, i propagation: mount_setattr(AT_RECURSIVE) on dest in root (recursive r* options). */

@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { pointerOf, RuntimeError, type ContainerContext, type CreateContext, type LinuxResources } from '../../core/plugin-api.js';
+import { applyResources, cgroupPathsFor, createCgroups, destroyCgroups, type CgroupPaths } from './cgroups/cgroup-manager.js';
+import { containerCgroupPath } from './cgroups/cgroup-path.js';
+import { parseCgroupLayout } from './cgroups/layout.js';
+import { effectiveDeviceRules } from './cgroups/resource-writes.js';
+import { oomKillCount } from './cgroups/stats.js';
+
+/**
+ * The native backend's cgroups: made and limited at create (before the container process
+ * exists, so it runs nothing outside them), found again later from the backend state.
+ */
+export function setUpCgroups(ctx: CreateContext): CgroupPaths {
+  const paths = createCgroups(plannedCgroups(ctx, (note) => ctx.log.info(`${ctx.id}: ${note}`)));
+  ctx.undo.onUndo('remove the container\'s cgroups', () => destroyCgroups(paths));
+  applyLimits(paths, ctx.spec.linux?.resources ?? {}, ctx.spec.linux?.devices ?? [], `${ctx.bundle}/config.json`);
+  return paths;
+}
+
+/** Where the container's cgroups go on this host (nothing is made). */
+export function plannedCgroups(ctx: Pick<CreateContext, 'id' | 'spec' | 'bundle' | 'options'>, note: (text: string) => void = () => {}): CgroupPaths {
+  const { path, problem } = containerCgroupPath(ctx.spec.linux?.cgroupsPath, ctx.id, ctx.options.systemdCgroup);
+  if (!path) throw RuntimeError.invalidSpec([{ pointer: pointerOf('linux', 'cgroupsPath'), message: problem! }], `${ctx.bundle}/config.json`);
+  if (path.note) note(path.note);
+  const layout = parseCgroupLayout(readFileSync('/proc/self/mountinfo', 'utf8'), readFileSync('/proc/self/cgroup', 'utf8'));
+  return cgroupPathsFor(layout, path);
+}
+
+/** Limits, with the device rules every container gets added to the config's (or update's) own. */
+export function applyLimits(paths: CgroupPaths, resources: LinuxResources, devices: readonly { type: string; major?: number; minor?: number }[], where: string): void {
+  applyResources(paths, resources, resources.devices ? effectiveDeviceRules(resources.devices, devices) : undefined, where);
+}
+
+/** The cgroups recorded at create; undefined for a container made before berth managed cgroups. */
+export function cgroupsOf(ctx: ContainerContext): CgroupPaths | undefined {
+  return ctx.backendState.cgroups as CgroupPaths | undefined;
+}
+
+export function requireCgroups(ctx: ContainerContext, verb: string): CgroupPaths {
+  const paths = cgroupsOf(ctx);
+  if (!paths) throw new RuntimeError('UNSUPPORTED', `${ctx.id}: the container has no cgroups berth knows of, so ${verb} is not possible`);
+  return paths;
+}
+
+/** Calls onOom once per OOM kill in the container's memory cgroup, polling, until the signal aborts. */
+export async function watchOomKills(paths: CgroupPaths, onOom: () => void, signal: AbortSignal): Promise<void> {
+  let seen = oomKillCount(paths) ?? 0;
+  while (!signal.aborted) {
+    await new Promise((r) => setTimeout(r, 200));
+    const now = oomKillCount(paths);
+    if (now === undefined) return;
+    for (; seen < now; seen++) onOom();
+  }
+}
