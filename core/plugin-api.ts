@@ -30,4 +30,5 @@ export { describeCause, RuntimeError, type Diagnostic, type ErrorKind } from './
 export { pointerOf } from './spec/json-pointer.js';
 export { signalIfAlive, waitGone } from './lifecycle/process-control.js';
 export { rpcCodeOf, kindOfRpcCode } from './errors/exit-codes.js';
+export { unsupportedVerb, type OptionalVerb } from './backend/optional-verbs.js';
 export { linuxCapabilities } from './spec/capabilities.js';

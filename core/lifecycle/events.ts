@@ -1,11 +1,10 @@
 import { inject, injectable } from 'inversify';
 import { BackendRegistry } from '../backend/backend-registry.js';
-import { RuncSentinel, RuntimeError } from '../errors/runtime-error.js';
+import { describeCause, RuncSentinel, RuntimeError } from '../errors/runtime-error.js';
 import { Logger } from '../log/logger.js';
 import type { ContainerEvent } from '../spec/stats.js';
 import { liveness } from '../state/process-identity.js';
 import { StateStore } from '../state/state-store.js';
-import { callBackend } from './backend-call.js';
 import { requireVerb } from './backend-verbs.js';
 import { deriveStatus } from './container-status.js';
 import { contextFor } from './teardown.js';
@@ -29,24 +28,36 @@ export class EventsOperation {
     const ctx = contextFor(this.store, record, this.log);
     const name = record.backend.name;
     const backend = await this.registry.backend(name);
-    const stats = requireVerb(backend, name, id, 'stats', 'events');
-    const sample = async () => ({ type: 'stats' as const, id, data: await callBackend(name, 'stats', () => stats(ctx)) });
+    const stats = requireVerb(backend, name, id, 'stats');
+    const sample = async () => ({ type: 'stats' as const, id, data: await stats(ctx) });
     if (options.once) {
       emit(await sample());
       return;
     }
     const stop = new AbortController();
+    // OOM records are an extra: a backend that cannot watch for them still streams stats. The
+    // failure is handled at once: a rejection left unhandled while stats stream would end berth.
     const oom = backend.watchOom
-      ? callBackend(name, 'watchOom', () => backend.watchOom!(ctx, () => emit({ type: 'oom', id }), stop.signal))
+      ? requireVerb(backend, name, id, 'watchOom')(ctx, () => emit({ type: 'oom', id }), stop.signal).catch((e) =>
+          this.log.warn(`${id}: watching for OOM kills failed: ${describeCause(e)}`),
+        )
       : Promise.resolve();
     try {
       while (running()) {
-        emit(await sample());
+        let event: ContainerEvent;
+        try {
+          event = await sample();
+        } catch (e) {
+          // The container stopped while it was being sampled: the stream ends, as runc's does.
+          if (!running()) break;
+          throw e;
+        }
+        emit(event);
         await sleepUnlessStopped(options.intervalMs, running);
       }
     } finally {
       stop.abort();
-      await oom.catch((e) => this.log.warn(`${id}: watching for OOM kills failed: ${String(e)}`));
+      await oom;
     }
   }
 }

@@ -7,7 +7,6 @@ import { signalNumbers } from '../spec/signals.js';
 import { validateConfigPart } from '../spec/validate-part.js';
 import { liveness } from '../state/process-identity.js';
 import { StateStore } from '../state/state-store.js';
-import { callBackend } from './backend-call.js';
 import { requireVerb } from './backend-verbs.js';
 import { assertAllowed, deriveStatus } from './container-status.js';
 import { writePidFile } from './pid-file.js';
@@ -49,9 +48,7 @@ export class ExecOperation {
       const status = deriveStatus(record, liveness);
       if (!(ignorePaused && status === 'paused')) assertAllowed('exec', id, status);
       const backend = await this.registry.backend(record.backend.name);
-      const exec = requireVerb(backend, record.backend.name, id, 'exec', 'exec');
-      const ctx = contextFor(this.store, record, this.log);
-      const process = await callBackend(record.backend.name, 'exec', () => exec(ctx, request));
+      const process = await requireVerb(backend, record.backend.name, id, 'exec')(contextFor(this.store, record, this.log), request);
       if (pidFile) writePidFile(pidFile, process.pid);
       return process;
     });

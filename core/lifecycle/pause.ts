@@ -3,7 +3,6 @@ import { BackendRegistry } from '../backend/backend-registry.js';
 import { Logger } from '../log/logger.js';
 import { liveness } from '../state/process-identity.js';
 import { StateStore } from '../state/state-store.js';
-import { callBackend } from './backend-call.js';
 import { requireVerb } from './backend-verbs.js';
 import { assertAllowed, deriveStatus } from './container-status.js';
 import { contextFor } from './teardown.js';
@@ -30,8 +29,7 @@ export class PauseOperation {
       const record = this.store.read(id);
       assertAllowed(verb, id, deriveStatus(record, liveness));
       const backend = await this.registry.backend(record.backend.name);
-      const call = requireVerb(backend, record.backend.name, id, verb, verb);
-      await callBackend(record.backend.name, verb, () => call(contextFor(this.store, record, this.log)));
+      await requireVerb(backend, record.backend.name, id, verb)(contextFor(this.store, record, this.log));
       this.store.write({ ...record, paused: verb === 'pause' });
     });
   }

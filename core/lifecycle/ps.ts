@@ -4,7 +4,6 @@ import { RuncSentinel, RuntimeError } from '../errors/runtime-error.js';
 import { Logger } from '../log/logger.js';
 import { liveness } from '../state/process-identity.js';
 import { StateStore } from '../state/state-store.js';
-import { callBackend } from './backend-call.js';
 import { requireVerb } from './backend-verbs.js';
 import { deriveStatus } from './container-status.js';
 import { contextFor } from './teardown.js';
@@ -22,8 +21,7 @@ export class PsOperation {
     const record = this.store.read(id);
     if (deriveStatus(record, liveness) === 'stopped') throw new RuntimeError('INVALID_STATE', `${id}: ${RuncSentinel.notRunning}`);
     const backend = await this.registry.backend(record.backend.name);
-    const list = requireVerb(backend, record.backend.name, id, 'processes', 'ps');
-    const pids = await callBackend(record.backend.name, 'processes', () => list(contextFor(this.store, record, this.log)));
+    const pids = await requireVerb(backend, record.backend.name, id, 'processes')(contextFor(this.store, record, this.log));
     return [...new Set(pids)].sort((a, b) => a - b);
   }
 }

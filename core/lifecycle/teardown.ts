@@ -44,6 +44,7 @@ export async function destroyContainer(
     if (!options.force) throw e;
     log.warn(`${record.id}: ${describeCause(e)}; removing the container anyway`);
   }
+  if (record.paused && ctx) await thawBeforeKill(registry, log, record, ctx, options.force);
   if (record.init) await killAndWait(record.init);
   if (ctx) {
     let backend: Backend | undefined;
@@ -64,4 +65,19 @@ export async function destroyContainer(
     }
   }
   store.remove(record.id);
+}
+
+/**
+ * A frozen process does not die of SIGKILL until it is thawed (the cgroup v1 freezer keeps the
+ * signal pending), so a paused container is resumed before it is killed, as runc's destroy
+ * does. With `force`, a backend that cannot resume is logged and the kill tried anyway.
+ */
+async function thawBeforeKill(registry: BackendRegistry, log: Logger, record: ContainerRecord, ctx: ContainerContext, force: boolean): Promise<void> {
+  try {
+    const backend = await registry.backend(record.backend.name);
+    if (backend.resume) await callBackend(record.backend.name, 'resume', () => backend.resume!(ctx));
+  } catch (e) {
+    if (!force) throw e;
+    log.warn(`${record.id}: could not resume the paused container before killing it: ${describeCause(e)}`);
+  }
 }

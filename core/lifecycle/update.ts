@@ -7,7 +7,6 @@ import type { LinuxResources } from '../spec/resources.js';
 import { validateConfigPart } from '../spec/validate-part.js';
 import { liveness } from '../state/process-identity.js';
 import { StateStore } from '../state/state-store.js';
-import { callBackend } from './backend-call.js';
 import { requireVerb } from './backend-verbs.js';
 import { deriveStatus } from './container-status.js';
 import { contextFor } from './teardown.js';
@@ -32,8 +31,7 @@ export class UpdateOperation {
       if (deriveStatus(record, liveness) === 'stopped') throw new RuntimeError('INVALID_STATE', `${id}: ${RuncSentinel.notRunning}`);
       const ctx = contextFor(this.store, record, this.log);
       const backend = await this.registry.backend(record.backend.name);
-      const call = requireVerb(backend, record.backend.name, id, 'update', 'update');
-      await callBackend(record.backend.name, 'update', () => call(ctx, resources));
+      await requireVerb(backend, record.backend.name, id, 'update')(ctx, resources);
       const spec: Spec = structuredClone(ctx.spec);
       (spec.linux ??= {}).resources = mergeResources(spec.linux.resources ?? {}, resources);
       this.store.writeFrozenConfig(id, JSON.stringify(spec));

@@ -1,10 +1,10 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Backend, CreateContext, CreateOptions, Logger, Spec } from '../../core/plugin-api.js';
+import type { Backend, CreateContext, CreateOptions, ExecRequest, Logger, Process, Spec } from '../../core/plugin-api.js';
 import { RuntimeError } from '../../core/plugin-api.js';
-import { createArgs, delegatedConfig, lastLogError, privatePaths } from './delegate-backend.js';
+import { createArgs, delegatedConfig, execArgs, lastLogError, parsePsJson, parseStatsEvent, privatePaths } from './delegate-backend.js';
 import { defaultDelegateRuntime, delegateDescriptor, delegatedRuntime, delegateRuntimeAnnotation } from './descriptor.js';
 
 const baseSpec: Spec = {
@@ -74,6 +74,48 @@ describe('createArgs: runc create command line', () => {
   });
 });
 
+describe('execArgs: runc exec command line', () => {
+  const paths = privatePaths('/run/berth/c1');
+  const files = { process: '/run/berth/c1/delegate-exec-1.json', pidFile: '/run/berth/c1/delegate-exec-1.pid' };
+  const request: ExecRequest = { process: { cwd: '/', user: { uid: 0, gid: 0 }, args: ['sh'] }, detach: false, preserveFds: 0, cgroups: [] };
+
+  it('gives the process as a file and asks for a pid file, with the id last', () => {
+    expect(execArgs(paths, 'c1', request, files)).toEqual([
+      '--root', paths.root, '--log', paths.log, '--log-format', 'json',
+      'exec', '--process', files.process, '--pid-file', files.pidFile, 'c1',
+    ]);
+  });
+
+  it('passes --detach, --console-socket, --preserve-fds and every --cgroup in order', () => {
+    const args = execArgs(paths, 'c1', { ...request, detach: true, consoleSocket: '/tmp/tty.sock', preserveFds: 2, cgroups: ['memory:sub', 'pids:other'] }, files);
+    expect(args.slice(args.indexOf('exec'))).toEqual([
+      'exec', '--process', files.process, '--detach', '--pid-file', files.pidFile,
+      '--console-socket', '/tmp/tty.sock', '--preserve-fds', '2', '--cgroup', 'memory:sub', '--cgroup', 'pids:other', 'c1',
+    ]);
+  });
+});
+
+describe('parseStatsEvent and parsePsJson: what the runtime prints', () => {
+  it('returns the data of the stats record events --stats prints', () => {
+    const line = '{"type":"stats","id":"c1","data":{"pids":{"current":3},"memory":{"usage":{"usage":4096,"limit":8192,"failcnt":0}}}}\n';
+    expect(parseStatsEvent(line, 'c1')).toEqual({ pids: { current: 3 }, memory: { usage: { usage: 4096, limit: 8192, failcnt: 0 } } });
+  });
+
+  it.each(['', 'garbage\n', '{"type":"oom","id":"c1"}\n', '{"type":"stats","id":"c1"}\n'])('refuses %j, quoting it', (output) => {
+    expect(() => parseStatsEvent(output, 'c1')).toThrow(`c1: the delegated runtime's events --stats printed no stats record: ${JSON.stringify(output.trim())}`);
+  });
+
+  it('reads runc\'s one-line and crun\'s indented pid lists', () => {
+    expect(parsePsJson('[17786,18205]\n', 'c1')).toEqual([17786, 18205]);
+    expect(parsePsJson('[\n  28233\n]', 'c1')).toEqual([28233]);
+    expect(parsePsJson('[]', 'c1')).toEqual([]);
+  });
+
+  it.each(['', 'null', '["1"]', '[0]', '{"pids":[1]}'])('refuses %j', (output) => {
+    expect(() => parsePsJson(output, 'c1')).toThrow("c1: the delegated runtime's ps --format json printed no list of pids");
+  });
+});
+
 describe('lastLogError', () => {
   it("returns the msg of the runtime's last error line", () => {
     const log = [
@@ -138,14 +180,19 @@ describe('the engine drives the runtime binary', () => {
   let calls: string;
 
   const fakeRuntime = `#!/bin/sh
-root= log= pidfile= step= last=
+echo "$*" >> "$CALLS.argv"
+root= log= pidfile= step= last= process= resources= detach= stats=
 while [ $# -gt 0 ]; do
   case "$1" in
     --root) root=$2; shift ;;
     --log) log=$2; shift ;;
     --pid-file) pidfile=$2; shift ;;
-    --bundle|--log-format|--console-socket|--preserve-fds) shift ;;
-    create|start|kill|delete) [ -z "$step" ] && step=$1 ;;
+    --process) process=$2; shift ;;
+    --resources) resources=$2; shift ;;
+    --detach) detach=1 ;;
+    --stats) stats=1 ;;
+    --bundle|--log-format|--console-socket|--preserve-fds|--cgroup|--format|--interval) shift ;;
+    create|start|kill|delete|pause|resume|update|events|ps|exec) [ -z "$step" ] && step=$1 ;;
   esac
   last=$1
   shift
@@ -160,6 +207,15 @@ fi
 case "$step" in
   create) mkdir -p "$root/$last"; echo $$ > "$pidfile" ;;
   delete) rm -rf "$root/$last" ;;
+  update) cp "$resources" "$CALLS.resources" ;;
+  ps) printf '[\\n  4242,\\n  4343\\n]\\n' ;;
+  events)
+    echo '{"type":"stats","id":"'"$last"'","data":{"memory":{"usage":{"usage":4096,"limit":8192,"failcnt":0}}}}'
+    if [ -z "$stats" ]; then echo 'not json'; echo '{"type":"oom","id":"'"$last"'"}'; exec sleep 30; fi ;;
+  exec)
+    cp "$process" "$CALLS.process"
+    echo $$ > "$pidfile"
+    [ -n "$detach" ] || exit "\${EXEC_STATUS:-0}" ;;
 esac
 exit 0
 `;
@@ -195,10 +251,18 @@ exit 0
   afterEach(() => {
     delete process.env.CALLS;
     delete process.env.FAIL_MARK;
+    delete process.env.EXEC_STATUS;
     rmSync(dir, { recursive: true, force: true });
   });
 
   const steps = () => readFileSync(calls, 'utf8').trim().split('\n');
+  async function until(condition: () => boolean): Promise<void> {
+    const deadline = Date.now() + 5000;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error('timed out');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
 
   it('creates, starts, kills and deletes, then leaves no private file behind', async () => {
     const backend = await delegateDescriptor.load();
@@ -260,6 +324,92 @@ exit 0
     await expect(backend.kill(existing, 15, { all: false })).rejects.toThrow('fake kill refused: old');
     writeFileSync(join(dir, 'fail.stderr-only'), '');
     await expect(backend.kill(existing, 15, { all: false })).rejects.toThrow(/kill failed: fake stderr line$/);
+  });
+
+  /** A container the fake runtime created, as the steps after create see it. */
+  async function existingContainer(): Promise<{ backend: Backend; existing: Existing }> {
+    const backend = await delegateDescriptor.load();
+    const ctx = createContext([]);
+    const created = await backend.create(ctx);
+    return { backend, existing: { ...ctx, pid: created.pid, backendState: created.backendState! } };
+  }
+  const argv = () => readFileSync(`${calls}.argv`, 'utf8').trim().split('\n');
+  const privateGlobals = (existing: Existing) => `--root ${join(existing.stateDir, 'delegate-root')} --log ${join(existing.stateDir, 'delegate-log.json')} --log-format json`;
+  const filesLeft = (existing: Existing) => readdirSync(existing.stateDir).filter((f) => f.startsWith('delegate-exec-') || f.startsWith('delegate-update-'));
+  const execRequest = (process: Partial<Process> = {}): ExecRequest => ({ process: { cwd: '/', user: { uid: 0, gid: 0 }, args: ['/bin/true'], ...process }, detach: false, preserveFds: 0, cgroups: [] });
+
+  it("pause, resume, ps and events --stats are the runtime's own verbs, with its private root and log", async () => {
+    const { backend, existing } = await existingContainer();
+    await backend.pause!(existing);
+    await backend.resume!(existing);
+    expect(await backend.processes!(existing)).toEqual([4242, 4343]);
+    expect(await backend.stats!(existing)).toEqual({ memory: { usage: { usage: 4096, limit: 8192, failcnt: 0 } } });
+    expect(argv().slice(1)).toEqual([
+      `${privateGlobals(existing)} pause c1`,
+      `${privateGlobals(existing)} resume c1`,
+      `${privateGlobals(existing)} ps --format json c1`,
+      `${privateGlobals(existing)} events --stats c1`,
+    ]);
+  });
+
+  it('update hands the runtime exactly the resources it was given, and leaves no file behind', async () => {
+    const { backend, existing } = await existingContainer();
+    const resources = { memory: { limit: 67108864, swap: -1 }, cpu: { cpus: '0-1' }, pids: { limit: 64 } };
+    await backend.update!(existing, resources);
+    expect(JSON.parse(readFileSync(`${calls}.resources`, 'utf8'))).toEqual(resources);
+    expect(argv().at(-1)).toMatch(new RegExp(`^${privateGlobals(existing)} update --resources \\S+/delegate-update-[0-9a-f-]+\\.json c1$`));
+    expect(filesLeft(existing)).toEqual([]);
+  });
+
+  it("a failing verb reports the runtime's reason, naming the runtime and the verb", async () => {
+    const { backend, existing } = await existingContainer();
+    writeFileSync(join(dir, 'fail'), 'container not running');
+    await expect(backend.pause!(existing)).rejects.toThrow(`c1: delegated runtime ${fake} pause failed: fake pause refused: container not running`);
+    await expect(backend.update!(existing, { memory: { limit: 1 } })).rejects.toThrow(`c1: delegated runtime ${fake} update failed: fake update refused: container not running`);
+    await expect(backend.stats!(existing)).rejects.toThrow(`c1: delegated runtime ${fake} events failed: fake events refused: container not running`);
+    expect(filesLeft(existing)).toEqual([]);
+  });
+
+  it('exec gives the runtime the whole process, reports the pid it wrote, and wait() returns its exit status', async () => {
+    const { backend, existing } = await existingContainer();
+    process.env.EXEC_STATUS = '7';
+    const request = execRequest({ env: ['A=1'], user: { uid: 1000, gid: 1000 } });
+    const started = await backend.exec!(existing, request);
+    expect(started.pid).toBeGreaterThan(0);
+    expect(await started.wait()).toBe(7);
+    expect(JSON.parse(readFileSync(`${calls}.process`, 'utf8'))).toEqual(request.process);
+    expect(argv().at(-1)).toMatch(/ exec --process \S+\.json --pid-file \S+\.pid c1$/);
+    expect(filesLeft(existing)).toEqual([]);
+  });
+
+  it('exec --detach returns once the runtime has exited, with the pid it wrote', async () => {
+    const { backend, existing } = await existingContainer();
+    const started = await backend.exec!(existing, { ...execRequest(), detach: true });
+    expect(started.pid).toBeGreaterThan(0);
+    expect(argv().at(-1)).toContain(' exec --process ');
+    expect(argv().at(-1)).toContain(' --detach --pid-file ');
+    expect(filesLeft(existing)).toEqual([]);
+  });
+
+  it("an exec the runtime refuses fails with the runtime's reason and leaves no file behind", async () => {
+    const { backend, existing } = await existingContainer();
+    writeFileSync(join(dir, 'fail'), 'container paused');
+    for (const detach of [false, true]) {
+      await expect(backend.exec!(existing, { ...execRequest(), detach })).rejects.toThrow(`c1: delegated runtime ${fake} exec failed: fake exec refused: container paused`);
+    }
+    expect(filesLeft(existing)).toEqual([]);
+  });
+
+  it('watchOom calls onOom once per oom record of the event stream, and abort stops the stream', async () => {
+    const { backend, existing } = await existingContainer();
+    const stop = new AbortController();
+    let ooms = 0;
+    const watching = backend.watchOom!(existing, () => ooms++, stop.signal);
+    await until(() => ooms > 0);
+    stop.abort();
+    await watching;
+    expect(ooms).toBe(1);
+    expect(argv().at(-1)).toBe(`${privateGlobals(existing)} events --interval 100000h c1`);
   });
 
   it('tolerates a delegated container that no longer exists at delete', async () => {

@@ -1,7 +1,22 @@
-import { spawn, type StdioOptions } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { isAbsolute, join, resolve } from 'node:path';
-import { describeCause, RuntimeError, type Backend, type ContainerContext, type CreateContext, type CreateOptions, type Mount, type Spec } from '../../core/plugin-api.js';
+import { constants } from 'node:os';
+import {
+  describeCause,
+  RuntimeError,
+  type Backend,
+  type ContainerContext,
+  type ContainerStats,
+  type CreateContext,
+  type CreateOptions,
+  type ExecRequest,
+  type ExecStarted,
+  type Mount,
+  type Spec,
+} from '../../core/plugin-api.js';
 import { delegatedRuntime } from './descriptor.js';
 
 /**
@@ -16,6 +31,10 @@ import { delegatedRuntime } from './descriptor.js';
  * There is no `wait`: the delegated container's init is reparented away from berth when the
  * runtime's `create` exits, so berth cannot collect its exit status. `run` therefore needs
  * `--detach` with this backend (the core refuses a foreground run with a clear message).
+ *
+ * The process-management verbs are the runtime's own verbs (pause, resume, update, events,
+ * ps, exec), so the delegated runtime's state and berth's never disagree. An exec'd process is
+ * the runtime's child, not the container's init, so its exit status does reach berth.
  */
 export function createDelegateBackend(): Backend {
   return {
@@ -46,6 +65,43 @@ export function createDelegateBackend(): Backend {
     async kill(ctx, signal, options) {
       const { runtime, paths } = delegation(ctx);
       await invoke(runtime, 'kill', ctx.id, [...globalArgs(paths), 'kill', ...(options.all ? ['--all'] : []), ctx.id, String(signal)], captured, paths.log);
+    },
+
+    async pause(ctx) {
+      await runVerb(ctx, 'pause', []);
+    },
+
+    async resume(ctx) {
+      await runVerb(ctx, 'resume', []);
+    },
+
+    async update(ctx, resources) {
+      // A file, not "-": crun opens /dev/stdin, which fails on the socket Node makes a child's stdin pipe from.
+      const file = join(ctx.stateDir, `delegate-update-${randomUUID()}.json`);
+      writeFileSync(file, JSON.stringify(resources), { mode: 0o600 });
+      try {
+        await runVerb(ctx, 'update', ['--resources', file]);
+      } finally {
+        rmSync(file, { force: true });
+      }
+    },
+
+    async stats(ctx) {
+      return parseStatsEvent(await runVerb(ctx, 'events', ['--stats']), ctx.id);
+    },
+
+    async processes(ctx) {
+      return parsePsJson(await runVerb(ctx, 'ps', ['--format', 'json']), ctx.id);
+    },
+
+    async watchOom(ctx, onOom, signal) {
+      const { runtime, paths } = delegation(ctx);
+      await watchOomEvents(runtime, [...globalArgs(paths), 'events', '--interval', oomOnlyInterval, ctx.id], ctx.id, paths.log, onOom, signal);
+    },
+
+    async exec(ctx, request) {
+      const { runtime, paths } = delegation(ctx);
+      return startExec(runtime, paths, ctx.stateDir, ctx.id, request);
     },
 
     async delete(ctx) {
@@ -115,6 +171,66 @@ export function createArgs(paths: PrivatePaths, id: string, options: CreateOptio
   ];
 }
 
+/**
+ * The runtime's `exec` command line: the process from a file (so every field of it reaches the
+ * runtime, not only what its flags can say), the pid from a pid file. Pure.
+ */
+export function execArgs(paths: Pick<PrivatePaths, 'root' | 'log'>, id: string, request: ExecRequest, files: ExecFiles): string[] {
+  return [
+    ...globalArgs(paths),
+    'exec',
+    '--process',
+    files.process,
+    ...(request.detach ? ['--detach'] : []),
+    '--pid-file',
+    files.pidFile,
+    ...(request.consoleSocket !== undefined ? ['--console-socket', request.consoleSocket] : []),
+    ...(request.preserveFds > 0 ? ['--preserve-fds', String(request.preserveFds)] : []),
+    ...request.cgroups.flatMap((cgroup) => ['--cgroup', cgroup]),
+    id,
+  ];
+}
+
+/** One exec's files in the container's state directory; unique, as several execs may run at once. */
+export interface ExecFiles {
+  process: string;
+  pidFile: string;
+}
+
+function execFiles(stateDir: string): ExecFiles {
+  const name = `delegate-exec-${randomUUID()}`;
+  return { process: join(stateDir, `${name}.json`), pidFile: join(stateDir, `${name}.pid`) };
+}
+
+/** The data of the one record `events --stats` prints (`{"type":"stats","id":...,"data":{...}}`). Pure. */
+export function parseStatsEvent(output: string, id: string): ContainerStats {
+  const line = output.split('\n').find((l) => l.trim() !== '');
+  let event: { type?: unknown; data?: unknown } | undefined;
+  try {
+    event = line === undefined ? undefined : (JSON.parse(line) as typeof event);
+  } catch {
+    event = undefined;
+  }
+  if (event?.type !== 'stats' || typeof event.data !== 'object' || event.data === null) {
+    throw new RuntimeError('BACKEND', `${id}: the delegated runtime's events --stats printed no stats record: ${JSON.stringify((line ?? '').slice(0, 200))}`);
+  }
+  return event.data as ContainerStats;
+}
+
+/** The pids `ps --format json` prints: a JSON array of numbers (runc on one line, crun indented). Pure. */
+export function parsePsJson(output: string, id: string): number[] {
+  let pids: unknown;
+  try {
+    pids = JSON.parse(output);
+  } catch {
+    pids = undefined;
+  }
+  if (!Array.isArray(pids) || !pids.every((p) => Number.isSafeInteger(p) && p > 0)) {
+    throw new RuntimeError('BACKEND', `${id}: the delegated runtime's ps --format json printed no list of pids: ${JSON.stringify(output.slice(0, 200))}`);
+  }
+  return pids as number[];
+}
+
 /** The "msg" of the last error line in a runc-style JSON log, if any. */
 export function lastLogError(text: string): string | undefined {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
@@ -131,6 +247,20 @@ export function lastLogError(text: string): string | undefined {
 
 /** Stdio of the steps other than create: nothing in, stderr kept for the error message. */
 const captured: StdioOptions = ['ignore', 'ignore', 'pipe'];
+/** The same for the verbs whose output is their answer (events, ps). */
+const withOutput: StdioOptions = ['ignore', 'pipe', 'pipe'];
+
+/**
+ * `events` without --stats prints a stats record every interval besides the OOM records; only
+ * the latter are wanted from it, so the interval is made too long to ever elapse.
+ */
+const oomOnlyInterval = '100000h';
+
+/** One runtime verb on an existing container (`<runtime> <globals> <verb> <flags> <id>`); resolves to its stdout. */
+async function runVerb(ctx: ContainerContext, verb: string, flags: string[]): Promise<string> {
+  const { runtime, paths } = delegation(ctx);
+  return invoke(runtime, verb, ctx.id, [...globalArgs(paths), verb, ...flags, ctx.id], withOutput, paths.log);
+}
 
 function delegation(ctx: ContainerContext): { runtime: string; paths: PrivatePaths } {
   const paths = privatePaths(ctx.stateDir);
@@ -141,26 +271,133 @@ function delegation(ctx: ContainerContext): { runtime: string; paths: PrivatePat
   };
 }
 
-/** Run one step of the delegated runtime; a failure carries the runtime's own reason. */
-async function invoke(runtime: string, step: string, id: string, args: string[], stdio: StdioOptions, logPath: string): Promise<void> {
+/** Run one step of the delegated runtime; resolves to its stdout (when piped). A failure carries the runtime's own reason. */
+async function invoke(runtime: string, step: string, id: string, args: string[], stdio: StdioOptions, logPath: string): Promise<string> {
   const logOffset = sizeOf(logPath);
-  const { code, signal, stderr } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((done, fail) => {
-    const child = spawn(runtime, args, { stdio });
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      if (stderr.length < 4096) stderr += chunk.toString('utf8');
-    });
+  const { child, exit } = spawnRuntime(runtime, step, id, args, stdio);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => {
+    if (stderr.length < 4096) stderr += chunk.toString('utf8');
+  });
+  const { code, signal } = await exit;
+  if (code === 0) return stdout;
+  throw stepFailed(runtime, step, id, readFrom(logPath, logOffset), stderr, { code, signal });
+}
+
+interface RuntimeExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/**
+ * Start the runtime. `exit` resolves when it has ended, or rejects, naming the runtime and the
+ * step, when it could not be run at all.
+ */
+function spawnRuntime(runtime: string, step: string, id: string, args: string[], stdio: StdioOptions): { child: ChildProcess; exit: Promise<RuntimeExit> } {
+  const child = spawn(runtime, args, { stdio });
+  const exit = new Promise<RuntimeExit>((done, fail) => {
     child.once('error', (e: NodeJS.ErrnoException) => {
       fail(new RuntimeError('BACKEND', `${id}: cannot run the delegated runtime ${runtime} for ${step}: ${describeCause(e)}`, { cause: e }));
     });
-    child.once('close', (exitCode, exitSignal) => done({ code: exitCode, signal: exitSignal, stderr }));
+    child.once('close', (code, signal) => done({ code, signal }));
   });
-  if (code === 0) return;
+  return { child, exit };
+}
+
+/** The error of a failed step: the last error line the call added to the log, else the last stderr line, else the exit. */
+function stepFailed(runtime: string, step: string, id: string, newLogText: string, stderr: string, exit: RuntimeExit): RuntimeError {
   const reason =
-    lastLogError(readFrom(logPath, logOffset)) ??
+    lastLogError(newLogText) ??
     (stderr.trim().split('\n').pop() || undefined) ??
-    (signal ? `killed by ${signal}` : `exit status ${code}`);
-  throw new RuntimeError('BACKEND', `${id}: delegated runtime ${runtime} ${step} failed: ${reason}`);
+    (exit.signal ? `killed by ${exit.signal}` : `exit status ${exit.code}`);
+  return new RuntimeError('BACKEND', `${id}: delegated runtime ${runtime} ${step} failed: ${reason}`);
+}
+
+/**
+ * `exec`: the runtime runs the process with berth's stdio (and preserved fds) and reports its pid
+ * in a pid file. Detached, the runtime exits once the process runs; otherwise it stays until the
+ * process exits and its exit status is the process's (128+N for signal N), which wait() returns.
+ */
+async function startExec(runtime: string, paths: PrivatePaths, stateDir: string, id: string, request: ExecRequest): Promise<ExecStarted> {
+  const files = execFiles(stateDir);
+  writeFileSync(files.process, JSON.stringify(request.process), { mode: 0o600 });
+  const logOffset = sizeOf(paths.log);
+  const stdio: StdioOptions = ['inherit', 'inherit', 'inherit', ...Array.from({ length: request.preserveFds }, (_, i) => 3 + i)];
+  const { exit } = spawnRuntime(runtime, 'exec', id, execArgs(paths, id, request, files), stdio);
+  let ended = false;
+  // Observed at once, so a runtime that cannot be started is reported below rather than left unhandled.
+  const settled = exit.then(
+    () => void (ended = true),
+    () => void (ended = true),
+  );
+  // The files go once the runtime has ended, and only after the pid was read: a short-lived
+  // process's runtime may end before the first look at the pid file.
+  const removeFiles = () => {
+    rmSync(files.process, { force: true });
+    rmSync(files.pidFile, { force: true });
+  };
+  let pid = readPidIfWritten(files.pidFile);
+  while (pid === undefined && !ended) {
+    await Promise.race([settled, new Promise((r) => setTimeout(r, 5))]);
+    pid = readPidIfWritten(files.pidFile);
+  }
+  const finished = exit.finally(removeFiles);
+  if (pid === undefined || request.detach) {
+    // Without a pid the runtime ended (or never started) without running the process.
+    const end = await finished;
+    if (pid === undefined || end.code !== 0) throw stepFailed(runtime, 'exec', id, readFrom(paths.log, logOffset), '', end);
+  } else {
+    finished.catch(() => {});
+  }
+  return { pid, wait: async () => exitStatus(await finished) };
+}
+
+/** runc's convention for a child's end: its exit code, or 128+N when signal N ended it. */
+function exitStatus(exit: RuntimeExit): number {
+  if (exit.code !== null) return exit.code;
+  return 128 + (exit.signal ? constants.signals[exit.signal] : 0);
+}
+
+/** A pid file's pid once the runtime has written it whole (runc renames it into place; crun writes it directly). */
+function readPidIfWritten(pidFile: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(pidFile, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+  return /^[1-9][0-9]*$/.test(text) ? Number(text) : undefined;
+}
+
+/**
+ * `runtime events <id>` as a stream: onOom for each `{"type":"oom"}` record, until `signal`
+ * aborts (the runtime is then stopped) or the runtime ends by itself (the container is gone).
+ */
+async function watchOomEvents(runtime: string, args: string[], id: string, logPath: string, onOom: () => void, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return;
+  const logOffset = sizeOf(logPath);
+  const { child, exit } = spawnRuntime(runtime, 'events', id, args, withOutput);
+  const stop = () => child.kill('SIGTERM');
+  signal.addEventListener('abort', stop, { once: true });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    if (stderr.length < 4096) stderr += chunk.toString('utf8');
+  });
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    try {
+      if ((JSON.parse(line) as { type?: unknown }).type === 'oom') onOom();
+    } catch {
+      // not a JSON record: nothing to report
+    }
+  });
+  try {
+    const end = await exit;
+    if (end.code !== 0 && !signal.aborted) throw stepFailed(runtime, 'events', id, readFrom(logPath, logOffset), stderr, end);
+  } finally {
+    signal.removeEventListener('abort', stop);
+  }
 }
 
 /** `delete --force` in the runtime, skipped when it holds no state for the id; "does not exist" is fine. */
