@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,7 +42,7 @@ let counter = 0;
  * Run the built CLI. Its stdio goes to files, not pipes: a detached container inherits berth's
  * stdout and stderr (as with runc), and a pipe it holds would keep spawnSync waiting for it.
  */
-function berth(args: readonly string[], options: { cwd?: string; extraFds?: number[] } = {}): Result {
+function berth(args: readonly string[], options: { cwd?: string; extraFds?: number[]; input?: string } = {}): Result {
   if (!existsSync(berthBin)) throw new Error(`${berthBin} is missing: run \`npx tsup\` first`);
   const n = counter++;
   const out = join(tmp, `out-${n}`);
@@ -52,12 +52,29 @@ function berth(args: readonly string[], options: { cwd?: string; extraFds?: numb
   const env = { ...process.env };
   delete env.NODE_EXTRA_CA_CERTS;
   try {
-    const r = spawnSync(process.execPath, [berthBin, '--root', root, ...args], { cwd: options.cwd ?? tmp, stdio: ['ignore', outFd, errFd, ...(options.extraFds ?? [])], env, timeout: 60_000 });
+    const stdin = options.input === undefined ? 'ignore' : 'pipe';
+    const r = spawnSync(process.execPath, [berthBin, '--root', root, ...args], { cwd: options.cwd ?? tmp, input: options.input, stdio: [stdin, outFd, errFd, ...(options.extraFds ?? [])], env, timeout: 60_000 });
     return { code: r.status ?? -1, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
   } finally {
     closeSync(outFd);
     closeSync(errFd);
   }
+}
+
+/** Start the built CLI without waiting (for `events`, which streams); stdout goes to `outFile`. */
+function berthInBackground(args: readonly string[], outFile: string): { stop: () => Promise<number | null> } {
+  const outFd = openSync(outFile, 'w');
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  const child = spawn(process.execPath, [berthBin, '--root', root, ...args], { cwd: tmp, stdio: ['ignore', outFd, 'ignore'], env });
+  closeSync(outFd);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    stop: async () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
 }
 
 function newId(): string {
@@ -118,13 +135,33 @@ async function until(what: string, check: () => boolean, timeoutMs = 10_000): Pr
 function cgroupDirs(pid: number): string[] {
   const unified = existsSync('/sys/fs/cgroup/cgroup.controllers') ? '/sys/fs/cgroup' : '/sys/fs/cgroup/unified';
   const dirs: string[] = [];
-  for (const line of readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n')) {
-    const [hierarchy, controllers, path] = line.split(':', 3) as [string, string, string];
+  for (const [hierarchy, controllers, path] of cgroupLines(pid)) {
     if (path === '/') continue;
     if (hierarchy === '0') dirs.push(join(unified, path));
     else if (controllers.split(',').includes('pids')) dirs.push(join('/sys/fs/cgroup/pids', path));
   }
   return dirs.filter((d) => existsSync(d));
+}
+
+/** /proc/<pid>/cgroup as [hierarchy, controllers, path] rows. */
+function cgroupLines(pid: number): [string, string, string][] {
+  return readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n').map((l) => l.split(':', 3) as [string, string, string]);
+}
+
+/** The memory limit in force for a process's cgroup, read from the cgroup filesystem (v1 memory controller, or v2). */
+function memoryLimit(pid: number): string {
+  const lines = cgroupLines(pid);
+  const v1 = lines.find(([, controllers]) => controllers.split(',').includes('memory'));
+  const file = v1 ? join('/sys/fs/cgroup/memory', v1[2], 'memory.limit_in_bytes') : join('/sys/fs/cgroup', lines.find(([h]) => h === '0')![2], 'memory.max');
+  return readFileSync(file, 'utf8').trim();
+}
+
+/** FROZEN or THAWED: the freezer's view of a process's cgroup (v1 freezer.state, or v2 cgroup.freeze). */
+function freezerState(pid: number): string {
+  const lines = cgroupLines(pid);
+  const v1 = lines.find(([, controllers]) => controllers.split(',').includes('freezer'));
+  if (v1) return readFileSync(join('/sys/fs/cgroup/freezer', v1[2], 'freezer.state'), 'utf8').trim();
+  return readFileSync(join('/sys/fs/cgroup', lines.find(([h]) => h === '0')![2], 'cgroup.freeze'), 'utf8').trim() === '1' ? 'FROZEN' : 'THAWED';
 }
 
 /** What berth's --root holds for an id: nothing, after a delete or a failed create. */
@@ -360,4 +397,161 @@ describe.skipIf(skipReason !== undefined)(`delegate backend driving runc through
     expect(leftUnderRoot(id)).toEqual([]);
     expect(exited(pid)).toBe(true);
   });
+  /** The runtimes the process-management verbs are driven through; crun where it is installed. */
+  const runtimes = [
+    { name: 'runc', path: runc, skip: undefined, configure: (_c: Config) => {} },
+    {
+      name: 'crun',
+      path: crun,
+      skip: existsSync(crun) ? undefined : `${crun} is missing`,
+      configure: (c: Config) => {
+        // crun 1.8 (Debian 12) refuses berth's ociVersion 1.3.0 ("unknown version specified").
+        c.ociVersion = '1.0.2';
+        c.annotations = { ...c.annotations, 'run.berth.delegate.runtime': crun };
+      },
+    },
+  ];
+
+  for (const runtime of runtimes) {
+    describe.skipIf(runtime.skip !== undefined)(`process-management verbs through ${runtime.name}${suffix(runtime.skip)}`, () => {
+      /** A running container of this runtime; its init sleeps. */
+      function runContainer(): { id: string; pid: number } {
+        editConfig(runtime.configure);
+        const id = newId();
+        const r = berth(['run', '-d', '--bundle', bundle, id]);
+        expect(r.code, r.stderr).toBe(0);
+        return { id, pid: state(id).pid };
+      }
+
+      it(`pause freezes the container: state and ${runtime.name} say paused, the process is frozen; resume makes it running again`, () => {
+        const { id, pid } = runContainer();
+        const pause = berth(['pause', id]);
+        expect(pause.code, pause.stderr).toBe(0);
+        expect(state(id)).toMatchObject({ status: 'paused', pid });
+        expect(runtimeState(id, runtime.path)).toMatchObject({ status: 'paused', pid });
+        expect(freezerState(pid)).toBe('FROZEN');
+        const again = berth(['pause', id]);
+        expect(again.code).toBe(1);
+        expect(again.stderr).toBe(`${id}: container not running\n`);
+
+        const resume = berth(['resume', id]);
+        expect(resume.code, resume.stderr).toBe(0);
+        expect(state(id)).toMatchObject({ status: 'running', pid });
+        expect(runtimeState(id, runtime.path)).toMatchObject({ status: 'running', pid });
+        expect(freezerState(pid)).toBe('THAWED');
+        const twice = berth(['resume', id]);
+        expect(twice.code).toBe(1);
+        expect(twice.stderr).toBe(`${id}: container not paused\n`);
+      });
+
+      it('a paused container refuses exec with runc\'s "container paused", and delete --force still removes it', async () => {
+        const { id, pid } = runContainer();
+        expect(berth(['pause', id]).code).toBe(0);
+        const exec = berth(['exec', id, '/bin/busybox', 'true']);
+        expect(exec.code).toBe(1);
+        expect(exec.stderr).toBe(`${id}: container paused\n`);
+        const cgroups = cgroupDirs(pid);
+
+        const del = berth(['delete', '--force', id]);
+        expect(del.code, del.stderr).toBe(0);
+        await until(`pid ${pid} has exited`, () => exited(pid));
+        expect(leftUnderRoot(id)).toEqual([]);
+        expect(cgroups.filter((d) => existsSync(d))).toEqual([]);
+      });
+
+      it('update --memory changes the memory limit in the container\'s cgroup, and -r - applies a JSON document', () => {
+        const { id, pid } = runContainer();
+        const r = berth(['update', '--memory', '64m', id]);
+        expect(r.code, r.stderr).toBe(0);
+        expect(memoryLimit(pid)).toBe(String(64 * 1024 * 1024));
+        const fromJson = berth(['update', '-r', '-', id], { input: JSON.stringify({ memory: { limit: 48 * 1024 * 1024 } }) });
+        expect(fromJson.code, fromJson.stderr).toBe(0);
+        expect(memoryLimit(pid)).toBe(String(48 * 1024 * 1024));
+      });
+
+      it('ps --format json lists the init pid; the table is ps -ef restricted to the container', () => {
+        const { id, pid } = runContainer();
+        const json = berth(['ps', '--format', 'json', id]);
+        expect(json.code, json.stderr).toBe(0);
+        expect(JSON.parse(json.stdout)).toEqual([pid]);
+        const table = berth(['ps', id]);
+        expect(table.code, table.stderr).toBe(0);
+        const [header, ...rows] = table.stdout.trim().split('\n');
+        expect(header).toMatch(/^UID\s+PID\s+PPID/);
+        expect(rows).toHaveLength(1);
+        expect(rows[0]!.split(/\s+/)[1]).toBe(String(pid));
+        expect(rows[0]).toContain('/bin/busybox sleep 30');
+      });
+
+      it('exec runs the command inside the container (its pid 1 is the container\'s init) with berth\'s stdout, and its exit status is berth\'s', () => {
+        const { id } = runContainer();
+        const look = berth(['exec', id, '/bin/busybox', 'sh', '-c', 'tr "\\0" " " < /proc/1/cmdline; echo; hostname']);
+        expect(look.code, look.stderr).toBe(0);
+        expect(look.stdout).toBe('/bin/busybox sleep 30 \nberth\n');
+        const status = berth(['exec', id, '/bin/busybox', 'sh', '-c', 'exit 3']);
+        expect(status.code).toBe(3);
+        const env = berth(['exec', '--env', 'GREETING=hello', '--cwd', '/bin', id, '/bin/busybox', 'sh', '-c', 'echo "$GREETING from $(pwd)"']);
+        expect(env.stdout).toBe('hello from /bin\n');
+      });
+
+      it('exec --process runs the process of a process.json', () => {
+        const { id } = runContainer();
+        const file = join(tmp, 'process.json');
+        writeFileSync(file, JSON.stringify({ terminal: false, user: { uid: 0, gid: 0 }, cwd: '/', env: ['WHO=process.json'], args: ['/bin/busybox', 'sh', '-c', 'echo "$WHO"; exit 4'] }));
+        const r = berth(['exec', '--process', file, id]);
+        expect(r.stdout).toBe('process.json\n');
+        expect(r.code).toBe(4);
+      });
+
+      it('exec --detach --pid-file returns at once; the pid file names a process in the container\'s pid namespace that ps lists', async () => {
+        const { id, pid } = runContainer();
+        const pidFile = join(tmp, 'exec.pid');
+        const started = Date.now();
+        const r = berth(['exec', '--detach', '--pid-file', pidFile, id, '/bin/busybox', 'sleep', '20']);
+        expect(r.code, r.stderr).toBe(0);
+        expect(Date.now() - started).toBeLessThan(15_000);
+        const execPid = Number(readFileSync(pidFile, 'utf8'));
+        expect(exited(execPid)).toBe(false);
+        expect(readlinkSync(`/proc/${execPid}/ns/pid`)).toBe(readlinkSync(`/proc/${pid}/ns/pid`));
+        expect(JSON.parse(berth(['ps', '--format', 'json', id]).stdout)).toEqual([pid, execPid].sort((a, b) => a - b));
+        // Nothing of the exec is left in the container's state directory.
+        expect(readdirSync(join(root, id)).filter((f) => f.startsWith('delegate-exec-'))).toEqual([]);
+      });
+
+      if (runtime.name === 'runc') {
+        it('events --stats prints one stats record with the memory usage; events streams an oom record when the OOM killer strikes', async () => {
+          const { id } = runContainer();
+          const r = berth(['events', '--stats', id]);
+          expect(r.code, r.stderr).toBe(0);
+          const records = r.stdout.trim().split('\n');
+          expect(records).toHaveLength(1);
+          const event = JSON.parse(records[0]!);
+          expect(event).toMatchObject({ type: 'stats', id });
+          expect(event.data.memory.usage.usage).toBeGreaterThan(0);
+          expect(event.data.pids.current).toBe(1);
+
+          expect(berth(['update', '--memory', '16m', '--memory-swap', '16m', id]).code).toBe(0);
+          const out = join(tmp, 'events.jsonl');
+          const events = berthInBackground(['events', '--interval', '1s', id], out);
+          try {
+            await until('the first stats record', () => lines(out).length > 0);
+            const hog = berth(['exec', id, '/bin/busybox', 'sh', '-c', 'a=xxxxxxxxxxxxxxxx; while true; do a=$a$a; done']);
+            expect(hog.code).toBe(137);
+            await until('an oom record', () => lines(out).some((l) => JSON.parse(l).type === 'oom'));
+            expect(lines(out).filter((l) => JSON.parse(l).type === 'oom')).toEqual([JSON.stringify({ type: 'oom', id })]);
+          } finally {
+            await events.stop();
+          }
+        });
+      } else {
+        it('events --stats (crun 1.8 has no events command): berth fails with crun\'s own refusal', () => {
+          const { id } = runContainer();
+          const r = berth(['events', '--stats', id]);
+          expect(r.code).toBe(1);
+          expect(r.stdout).toBe('');
+          expect(r.stderr).toBe(`${id}: delegated runtime ${crun} events failed: unknown command events\n`);
+        });
+      }
+    });
+  }
 });
