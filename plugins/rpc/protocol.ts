@@ -11,8 +11,21 @@
  * Errors: reply with a JSON-RPC error whose code is one of berth's (1000..1099, see
  * core/errors/exit-codes.ts: 1009 BACKEND, 1006 UNSUPPORTED, ...) and a message naming what is wrong.
  * If create fails, berth calls delete with force so the backend can clean up what it made.
+ *
+ * The process-management methods (pause, resume, update, stats, processes, exec) are optional:
+ * a backend without one simply has no handler, so it answers JSON-RPC MethodNotFound (-32601),
+ * and berth refuses that verb as it does for an in-process backend without it
+ * ("<id>: the rpc backend does not support pause").
+ *
+ * exec is one request plus, unless detached, one notification: the backend answers berth/exec
+ * with the pid once the process runs, stays running, and sends berth/execExited with the exit
+ * status when the process ends; berth closes the backend's stdin after that. The process's stdio
+ * is fds 3/4/5 and its preserved fds 6.., as for create.
+ *
+ * Not in the protocol: the OOM watch (`events` records of type oom), a stream of notifications
+ * that no backend needs yet; berth's `events` streams stats records without it.
  */
-import type { ContainerContext, CreateOptions, HookKind, JsonObject } from '../../core/plugin-api.js';
+import type { ContainerContext, ContainerStats, CreateOptions, HookKind, JsonObject, LinuxResources, Process } from '../../core/plugin-api.js';
 
 export const rpcProtocolVersion = 1;
 export const rpcCommandAnnotation = 'run.berth.rpc.command';
@@ -24,12 +37,21 @@ export const BackendMethod = {
   start: 'berth/start',
   kill: 'berth/kill',
   delete: 'berth/delete',
+  // Optional (MethodNotFound when absent):
+  pause: 'berth/pause',
+  resume: 'berth/resume',
+  update: 'berth/update',
+  stats: 'berth/stats',
+  processes: 'berth/processes',
+  exec: 'berth/exec',
 } as const;
 
 /** Methods the backend may call on berth while a request is in flight. */
 export const BerthMethod = {
   /** Run one kind of the container's hooks now (e.g. createRuntime once the namespaces exist). */
   runHooks: 'berth/runHooks',
+  /** Notification: an exec'd process (not detached) ended; sent once, after the berth/exec answer. */
+  execExited: 'berth/execExited',
 } as const;
 
 export interface InitializeParams {
@@ -51,9 +73,11 @@ export interface CreateResult {
   pid: number;
   backendState?: JsonObject;
 }
-export interface StartParams {
+/** The params of the methods that only name the container: start, pause, resume, stats, processes. */
+export interface ContainerParams {
   container: ContainerInfo;
 }
+export type StartParams = ContainerParams;
 export interface KillParams {
   container: ContainerInfo;
   signal: number;
@@ -66,4 +90,34 @@ export interface DeleteParams {
 export interface RunHooksParams {
   kind: HookKind;
   pid: number;
+}
+
+/** berth/update: only the fields present change. */
+export interface UpdateParams {
+  container: ContainerInfo;
+  resources: LinuxResources;
+}
+/** berth/stats answers runc's stats shape (what `events` prints as `data`). */
+export type StatsResult = ContainerStats;
+/** berth/processes answers the host pids of every process of the container. */
+export type ProcessesResult = number[];
+
+export interface ExecParams {
+  container: ContainerInfo;
+  /** Complete: from -p, or the container's process with exec's flags applied. */
+  process: Process;
+  detach: boolean;
+  consoleSocket?: string;
+  preserveFds: number;
+  /** --cgroup entries, relative to the container's cgroup. */
+  cgroups: string[];
+}
+export interface ExecResult {
+  /** The process's host pid. */
+  pid: number;
+}
+export interface ExecExitedParams {
+  pid: number;
+  /** Exit code, or 128+N when signal N ended it. */
+  status: number;
 }

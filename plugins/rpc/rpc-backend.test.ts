@@ -172,3 +172,82 @@ describe('rpc backend through the CLI', () => {
     expect(readdirSync(root)).toEqual([]);
   });
 });
+
+/** The process state letter /proc shows (T when stopped by SIGSTOP). */
+const procState = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0];
+
+describe('the optional verbs over rpc (the fifo-backend double: pause is SIGSTOP, exec a host process)', () => {
+  it('pause and resume: state follows, the backend stopped and continued the process, refusals are runc\'s', async () => {
+    const b = bundle(['sleep', '100']);
+    expect(berth('run', '-d', '-b', b, 'p1').code).toBe(0);
+    const { pid } = state('p1');
+    const pause = berth('pause', 'p1');
+    expect(pause.code, pause.stderr).toBe(0);
+    expect(state('p1')).toMatchObject({ status: 'paused', pid });
+    await until(() => procState(pid) === 'T', 'the process to be stopped');
+    const pauseAgain = berth('pause', 'p1');
+    expect(pauseAgain.stderr).toBe('p1: container not running\n');
+
+    expect(berth('resume', 'p1').code).toBe(0);
+    expect(state('p1')).toMatchObject({ status: 'running', pid });
+    await until(() => procState(pid) !== 'T', 'the process to continue');
+    const again = berth('resume', 'p1');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe('p1: container not paused\n');
+  });
+
+  it('update delivers the merged flags and -r document to the backend', () => {
+    const b = bundle(['sleep', '100']);
+    expect(berth('run', '-d', '-b', b, 'u1').code).toBe(0);
+    const r = runBerth(['--root', root, 'update', '-r', '-', '--memory', '64m', '--pids-limit', '20', 'u1'], { input: JSON.stringify({ cpu: { shares: 512 }, memory: { limit: 1 } }) });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(root, 'u1', 'fifo-backend-update.json'), 'utf8'))).toEqual({ cpu: { shares: 512 }, memory: { limit: 67108864 }, pids: { limit: 20 } });
+  });
+
+  it('events --stats prints one stats record with the backend\'s figures; ps --format json its pids', () => {
+    const b = bundle(['sleep', '100']);
+    expect(berth('run', '-d', '-b', b, 'e1').code).toBe(0);
+    const events = berth('events', '--stats', 'e1');
+    expect(events.code, events.stderr).toBe(0);
+    expect(events.stdout).toBe(`${JSON.stringify({ type: 'stats', id: 'e1', data: { pids: { current: 1 }, memory: { usage: { usage: 4096, limit: 8192, failcnt: 0 } } } })}\n`);
+    const ps = berth('ps', '--format', 'json', 'e1');
+    expect(ps.code, ps.stderr).toBe(0);
+    expect(JSON.parse(ps.stdout)).toEqual([state('e1').pid]);
+  });
+
+  it('exec runs the process with berth\'s stdio and exits with its status; --detach --pid-file leaves it running', async () => {
+    const b = bundle(['sleep', '100']);
+    expect(berth('run', '-d', '-b', b, 'x1').code).toBe(0);
+    const r = berth('exec', '--env', 'WHO=exec', 'x1', 'sh', '-c', 'echo "hello from $WHO"; echo oops >&2; exit 6');
+    expect(r).toEqual({ code: 6, stdout: 'hello from exec\n', stderr: 'oops\n' });
+
+    const pidFile = join(dir, 'exec.pid');
+    const d = berth('exec', '-d', '--pid-file', pidFile, 'x1', 'sleep', '100');
+    expect(d.code, d.stderr).toBe(0);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    expect(isAlive(pid)).toBe(true);
+    process.kill(pid, 'SIGKILL');
+  });
+
+  it('a backend program without the methods answers MethodNotFound, which berth refuses as a missing verb, changing nothing', () => {
+    const methods = ['pause', 'resume', 'update', 'stats', 'processes', 'exec'].map((m) => `berth/${m}`);
+    const minimal = join(dir, 'minimal-backend');
+    writeFileSync(minimal, `#!/bin/sh\nFIFO_BACKEND_WITHOUT=${methods.join(',')} exec ${process.execPath} ${fifoBackend}\n`, { mode: 0o755 });
+    const b = bundle(['sleep', '100'], (c) => (c.annotations['run.berth.rpc.command'] = minimal));
+    expect(berth('run', '-d', '-b', b, 'm1').code).toBe(0);
+    const before = berth('state', 'm1').stdout;
+    for (const [args, command] of [
+      [['pause', 'm1'], 'pause'],
+      [['update', '--memory', '1g', 'm1'], 'update'],
+      [['events', '--stats', 'm1'], 'events'],
+      [['ps', 'm1'], 'ps'],
+      [['exec', 'm1', 'true'], 'exec'],
+      [['exec', '-d', 'm1', 'true'], 'exec'],
+    ] as const) {
+      const r = berth(...args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toBe(`m1: the rpc backend does not support ${command}\n`);
+      expect(berth('state', 'm1').stdout).toBe(before);
+    }
+  });
+});

@@ -3,13 +3,26 @@
 // container process is a plain host process that blocks on an exec fifo until `start`, as runc's
 // init does, then execs process.args. It exists to test berth's engine, CLI and RPC plumbing with
 // real processes before the native backend can run containers; never use it for real workloads.
+//
+// The optional verbs are test doubles too: pause/resume are SIGSTOP/SIGCONT of the container
+// process (no freezer), update only records what it received in the state dir, stats is a fixed
+// record, processes is the container process alone, exec spawns a host process. The environment
+// variable FIFO_BACKEND_WITHOUT (comma-separated methods, e.g. "berth/pause,berth/exec") leaves
+// handlers out, so the program answers MethodNotFound for them as a backend without them would.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, constants, existsSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { createMessageConnection, ResponseError, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node.js';
 
 const BACKEND = 1009;
+const without = new Set((process.env.FIFO_BACKEND_WITHOUT ?? '').split(',').filter(Boolean));
 const connection = createMessageConnection(new StreamMessageReader(process.stdin), new StreamMessageWriter(process.stdout));
 const fifoOf = (c) => `${c.stateDir}/exec.fifo`;
+const envOf = (proc) => Object.fromEntries((proc.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+/** Register a handler unless FIFO_BACKEND_WITHOUT names the method. */
+const optional = (method, handler) => {
+  if (!without.has(method)) connection.onRequest(method, handler);
+};
 const failAt = (c, step) => {
   if (c.spec.annotations?.['test.fifo-backend/fail'] === step) throw new ResponseError(BACKEND, `fifo-backend: injected failure at ${step}`);
 };
@@ -21,7 +34,7 @@ connection.onRequest('berth/create', async ({ container }) => {
   const fifo = fifoOf(container);
   const made = spawnSync('mkfifo', ['-m', '0600', fifo]);
   if (made.status !== 0) throw new ResponseError(BACKEND, `fifo-backend: mkfifo ${fifo} failed`);
-  const env = Object.fromEntries((container.spec.process.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+  const env = envOf(container.spec.process);
   // fds 3, 4, 5 are berth's stdio: they become the container process's stdio.
   const child = spawn('/bin/sh', ['-c', 'read _ < "$0" && exec "$@"', fifo, ...container.spec.process.args], {
     detached: true,
@@ -73,6 +86,43 @@ connection.onRequest('berth/delete', ({ container, force }) => {
   }
   if (existsSync(fifoOf(container))) rmSync(fifoOf(container));
   return null;
+});
+
+optional('berth/pause', ({ container }) => {
+  process.kill(container.pid, 'SIGSTOP');
+  return null;
+});
+
+optional('berth/resume', ({ container }) => {
+  process.kill(container.pid, 'SIGCONT');
+  return null;
+});
+
+optional('berth/update', ({ container, resources }) => {
+  writeFileSync(`${container.stateDir}/fifo-backend-update.json`, JSON.stringify(resources));
+  return null;
+});
+
+optional('berth/stats', () => ({ pids: { current: 1 }, memory: { usage: { usage: 4096, limit: 8192, failcnt: 0 } } }));
+
+optional('berth/processes', ({ container }) => [container.pid]);
+
+optional('berth/exec', async ({ container, process: proc, detach, preserveFds }) => {
+  // fds 3, 4, 5 are berth's stdio, 6.. the preserved fds: the process's 0, 1, 2, 3...
+  const stdio = [3, 4, 5, ...Array.from({ length: preserveFds }, (_, i) => 6 + i)];
+  const child = spawn(proc.args[0], proc.args.slice(1), { detached: detach, stdio, cwd: container.rootfs, env: envOf(proc) });
+  await new Promise((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', (e) => reject(new ResponseError(BACKEND, `fifo-backend: cannot run ${proc.args[0]}: ${e.code}`)));
+  });
+  if (detach) child.unref();
+  else {
+    child.once('exit', (code, signal) => {
+      const status = code ?? 128 + osConstants.signals[signal];
+      connection.sendNotification('berth/execExited', { pid: child.pid, status });
+    });
+  }
+  return { pid: child.pid };
 });
 
 connection.onClose(() => process.exit(0));
