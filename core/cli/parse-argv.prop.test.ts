@@ -62,6 +62,37 @@ describe('parseArgv', () => {
     );
   });
 
+  it('keeps every value of a repeatable flag, in the order given, across forms and other flags', () => {
+    const exec = commands.find((c) => c.name === 'exec')!;
+    const repeatable = exec.flags.filter((f) => f.repeatable);
+    expect(repeatable.map((f) => f.name).sort()).toEqual(['additional-gids', 'cap', 'cgroup', 'env']);
+    const given = fc.array(
+      fc.oneof(
+        fc.constantFrom(...repeatable).chain((spec) => flagToken(spec).map((t) => ({ spec, ...t }))),
+        flagToken(exec.flags.find((f) => f.name === 'cwd')!).map((t) => ({ spec: undefined, ...t })),
+      ),
+      { maxLength: 10 },
+    );
+    fc.assert(
+      fc.property(given, (tokens) => {
+        const parsed = parseArgv(['exec', ...tokens.flatMap((t) => t.tokens), 'c1', 'sh', '-c', 'true']);
+        if (parsed.kind !== 'command') throw new Error('not a command');
+        expect(parsed.args).toEqual(['c1', 'sh', '-c', 'true']);
+        for (const spec of repeatable) {
+          const values = tokens.filter((t) => t.spec === spec).flatMap((t) => t.value as string[]);
+          expect(parsed.flags[spec.name]).toEqual(values.length > 0 ? values : undefined);
+        }
+      }),
+      // Generating the values is the slow part; 50 sequences cover the forms and interleavings.
+      { numRuns: 50 },
+    );
+  });
+
+  it('a repeatable flag given twice keeps both values in order; a plain flag given twice keeps the last (as urfave/cli)', () => {
+    expect(parseArgv(['exec', '-e', 'A=1', '--env=B=2', '--cwd', '/a', '--cwd', '/b', 'c1', 'sh'])).toMatchObject({ flags: { env: ['A=1', 'B=2'], cwd: '/b' } });
+    expect(parseArgv(['exec', '--cap', 'CAP_KILL', '-c', 'CAP_KILL', 'c1', 'sh'])).toMatchObject({ flags: { cap: ['CAP_KILL', 'CAP_KILL'] } });
+  });
+
   it('refuses unknown flags and wrong argument counts as usage errors (exit 2)', () => {
     fc.assert(
       fc.property(fc.constantFrom(...runnable), fc.stringMatching(/^[a-z]{3,10}$/), (command, junk) => {

@@ -7,6 +7,10 @@ import type { FlagValues } from './parse-argv.js';
  * (64m, 1g: powers of 1024) or -1 for unlimited. Pure; each problem names its flag.
  */
 export function resourcesFromUpdateFlags(base: LinuxResources, flags: FlagValues): { resources: LinuxResources; diagnostics: Diagnostic[] } {
+  if (typeof base !== 'object' || base === null || Array.isArray(base)) {
+    // Checked here, not only by validation later: the flags below are set as fields of it.
+    return { resources: base, diagnostics: [{ pointer: '--resources', message: `must hold a JSON object (linux.resources), got ${base === null ? 'null' : Array.isArray(base) ? 'an array' : typeof base}` }] };
+  }
   const resources: LinuxResources = structuredClone(base);
   const diagnostics: Diagnostic[] = [];
   const text = (flag: string) => (typeof flags[flag] === 'string' ? (flags[flag] as string) : undefined);
@@ -22,7 +26,7 @@ export function resourcesFromUpdateFlags(base: LinuxResources, flags: FlagValues
     const value = text(flag);
     if (value === undefined) return;
     const n = /^-?\d+$/.test(value) ? Number(value) : NaN;
-    if (!Number.isSafeInteger(n) || n < min) bad(flag, min >= 0 ? 'a non-negative integer' : 'an integer', value);
+    if (!Number.isSafeInteger(n) || n < min) bad(flag, min >= 0 ? 'a non-negative integer' : `an integer of ${min} or more`, value);
     else set(n);
   };
   const memory = () => (resources.memory ??= {});

@@ -57,6 +57,11 @@ export class RuntimeError extends Error {
     return new RuntimeError('USAGE', message);
   }
 
+  /** Command-line values that are wrong (a usage error, exit 2), one problem per flag, each named by its pointer ("--memory"). */
+  static badFlags(diagnostics: readonly Diagnostic[]): RuntimeError {
+    return new RuntimeError('USAGE', diagnostics.map(formatDiagnostic).join('; '), { diagnostics });
+  }
+
   static notFound(id: string): RuntimeError {
     return new RuntimeError('CONTAINER_NOT_FOUND', `${id}: ${RuncSentinel.notExist}`);
   }

@@ -194,5 +194,3 @@ function checkConsoleArguments(spec: Spec, request: CreateRequest): void {
     throw new RuntimeError('INVALID_ARGUMENT', '--console-socket cannot be used: /process/terminal is not true, so there is no terminal to send');
   }
 }
-
-/** Written atomically (temp file + rename), as runc does, so a reader never sees a partial pid. */

@@ -70,9 +70,10 @@ async function sleepUnlessStopped(ms: number, running: () => boolean): Promise<v
 
 /** runc's --interval: a Go duration such as 5s, 500ms, 1m30s. Pure; undefined when malformed. */
 export function parseDuration(text: string): number | undefined {
-  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(text)) return text === '0' ? 0 : undefined;
+  // Go accepts both the micro sign (U+00B5) and the Greek mu (U+03BC) for microseconds.
+  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  if (!/^(\d+(\.\d+)?(ns|us|µs|μs|ms|s|m|h))+$/.test(text)) return text === '0' ? 0 : undefined;
   let total = 0;
-  for (const [, value, , unit] of text.matchAll(/(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(value) * units[unit!]!;
+  for (const [, value, , unit] of text.matchAll(/(\d+(\.\d+)?)(ns|us|µs|μs|ms|s|m|h)/g)) total += Number(value) * units[unit!]!;
   return total;
 }

@@ -20,8 +20,9 @@ export interface ExecFlags {
 /**
  * runc's exec process: a copy of the container's process with the command and the flags
  * applied. --env adds or replaces a variable; --cap adds to the bounding, effective and
- * permitted sets (never inheritable or ambient); --user and --additional-gids are numeric. Pure;
- * every problem names its flag.
+ * permitted sets (never inheritable or ambient); --user and --additional-gids are numeric, and
+ * the gids are added to the container's own (as runc appends them). Pure; every problem names
+ * its flag.
  */
 export function execProcessFromFlags(base: Process, flags: ExecFlags): { process: Process; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
@@ -45,7 +46,7 @@ export function execProcessFromFlags(base: Process, flags: ExecFlags): { process
     const gids = flags.additionalGids.map(Number);
     const bad = flags.additionalGids.filter((g) => !/^\d+$/.test(g));
     if (bad.length > 0) problem('--additional-gids', `must be numeric GIDs, got ${bad.map((g) => JSON.stringify(g)).join(', ')}`);
-    else process.user = { ...process.user, additionalGids: gids };
+    else process.user = { ...process.user, additionalGids: [...new Set([...(process.user.additionalGids ?? []), ...gids])] };
   }
   if (flags.caps.length > 0) {
     const caps = flags.caps.map((c) => (c.toUpperCase().startsWith('CAP_') ? c.toUpperCase() : `CAP_${c.toUpperCase()}`));

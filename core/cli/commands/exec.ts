@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { RuntimeError, formatDiagnostic } from '../../errors/runtime-error.js';
+import { RuntimeError } from '../../errors/runtime-error.js';
 import { ExecOperation } from '../../lifecycle/exec.js';
 import { execProcessFromFlags } from '../../lifecycle/exec-process.js';
 import type { Process, Spec } from '../../spec/config.js';
@@ -44,7 +44,7 @@ const exec: CommandHandler = async (ctx) => {
       apparmor: ctx.flags.apparmor as string | undefined,
       processLabel: ctx.flags['process-label'] as string | undefined,
     });
-    if (built.diagnostics.length > 0) throw RuntimeError.usage(built.diagnostics.map(formatDiagnostic).join('; '));
+    if (built.diagnostics.length > 0) throw RuntimeError.badFlags(built.diagnostics);
     process = built.process;
   }
   return container.get(ExecOperation).exec(id!, {

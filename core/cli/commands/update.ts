@@ -13,7 +13,7 @@ const update: CommandHandler = async (ctx) => {
   const base = (given?.document ?? {}) as LinuxResources;
   const where = given?.where ?? 'update flags';
   const { resources, diagnostics } = resourcesFromUpdateFlags(base, ctx.flags);
-  if (diagnostics.length > 0) throw RuntimeError.invalidSpec(diagnostics, 'update flags');
+  if (diagnostics.length > 0) throw RuntimeError.badFlags(diagnostics);
   await buildContainer(ctx.globals).get(UpdateOperation).update(ctx.args[0]!, resources, where);
   return 0;
 };
