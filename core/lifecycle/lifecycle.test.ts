@@ -6,6 +6,7 @@ import type { Hook, HookKind } from '../spec/config.js';
 import { liveness } from '../state/process-identity.js';
 import { formatState, queryState } from './state.js';
 import { engineFixture } from './test-support/engine-fixture.js';
+import { failure } from './test-support/failure.js';
 
 /** Engine-level tests; the backend is the ProcessBackend test double (see process-backend.ts). */
 let f: ReturnType<typeof engineFixture>;
@@ -16,15 +17,6 @@ function recordingHook(dir: string, kind: HookKind, extra = ''): Hook {
 }
 const allKinds: HookKind[] = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
 
-async function failure(p: Promise<unknown>): Promise<RuntimeError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof RuntimeError) return e;
-    throw e;
-  }
-  throw new Error('expected a RuntimeError');
-}
 
 describe('create', () => {
   it('records a created container whose state is the OCI state plus runc extras', async () => {

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { filterPsOutput } from './ps.js';
+import { engineFixture } from './test-support/engine-fixture.js';
+import { failure } from './test-support/failure.js';
 
 const psEf = `UID          PID    PPID  C STIME TTY          TIME CMD
 root           1       0  0 02:00 ?        00:00:01 /sbin/init
@@ -44,5 +46,30 @@ describe('filterPsOutput (property)', () => {
         expect(out).toBe(['USER PID PPID CMD', ...lines.filter((_, i) => wanted.includes(rows[i]!.pid))].map((l) => `${l}\n`).join(''));
       }),
     );
+  });
+});
+
+describe('PsOperation', () => {
+  let f: ReturnType<typeof engineFixture>;
+  afterEach(() => f?.cleanup());
+
+  it('lists the backend\'s pids once each, in ascending order', async () => {
+    f = engineFixture();
+    const pid = await f.container('s1');
+    expect(await f.ps.processes('s1')).toEqual([pid]);
+  });
+
+  it('refuses a stopped container with "container not running", an unknown one with "does not exist"', async () => {
+    f = engineFixture();
+    await f.container('s2');
+    await f.stop('s2');
+    expect((await failure(f.ps.processes('s2'))).message).toBe('s2: container not running');
+    expect((await failure(f.ps.processes('ghost'))).message).toBe('ghost: container does not exist');
+  });
+
+  it('a backend without processes refuses ps by name', async () => {
+    f = engineFixture();
+    await f.container('s3', { edit: (s) => (s.annotations = { 'run.berth.backend': 'minimal' }) });
+    expect((await failure(f.ps.processes('s3'))).message).toBe('s3: the minimal backend does not support ps');
   });
 });

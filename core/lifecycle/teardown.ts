@@ -4,6 +4,7 @@ import { describeCause } from '../errors/runtime-error.js';
 import type { Logger } from '../log/logger.js';
 import type { Spec } from '../spec/config.js';
 import type { ContainerRecord } from '../state/container-record.js';
+import { liveness } from '../state/process-identity.js';
 import type { StateStore } from '../state/state-store.js';
 import { runHooks } from './hooks-runner.js';
 import { killAndWait } from './process-control.js';
@@ -44,7 +45,8 @@ export async function destroyContainer(
     if (!options.force) throw e;
     log.warn(`${record.id}: ${describeCause(e)}; removing the container anyway`);
   }
-  if (record.paused && ctx) await thawBeforeKill(registry, log, record, ctx, options.force);
+  // Only a live process needs thawing: a paused container whose process died is simply stopped.
+  if (record.paused && ctx && record.init && liveness(record.init) === 'alive') await thawBeforeKill(registry, log, record, ctx, options.force);
   if (record.init) await killAndWait(record.init);
   if (ctx) {
     let backend: Backend | undefined;
