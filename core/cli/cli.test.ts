@@ -176,3 +176,68 @@ describe('berth CLI', () => {
     expect(conflict.stdout).toContain('--backend native conflicts with annotation run.berth.backend');
   });
 });
+
+describe('the process-management verbs on the command line', () => {
+  it.each([
+    [['update', '--memory', 'lots', 'c1'], '--memory: must be a size in bytes such as 67108864, 64m or 1g (or -1), got "lots"\n'],
+    [['update', '--memory', '1g', '--cpu-quota', '-7', 'c1'], '--cpu-quota: must be an integer of -1 or more, got "-7"\n'],
+    [['update', '--l3-cache-schema', 'L3:0=f', 'c1'], '--l3-cache-schema: Intel RDT is not supported by berth\n'],
+    [['events', '--interval', 'x', 'c1'], '--interval must be a positive duration such as 5s or 500ms, got "x"\n'],
+    [['events', '--interval', '0s', 'c1'], '--interval must be a positive duration such as 5s or 500ms, got "0s"\n'],
+    [['ps', '--format', 'xml', 'c1'], '--format must be one of "table", "json", got "xml"\n'],
+    [['exec'], '"exec" requires at least 1 argument: <container-id> [command [args...]], got 0\n'],
+    [['exec', '--preserve-fds', 'two', 'c1', 'sh'], '--preserve-fds must be a non-negative integer, got "two"\n'],
+    [['pause'], '"pause" requires exactly 1 argument: <container-id>, got 0\n'],
+    [['resume', 'a', 'b'], '"resume" requires exactly 1 argument: <container-id>, got 2\n'],
+  ])('berth %j is a usage error (exit 2) naming the flag or argument, before any container is looked at', (argv, message) => {
+    const r = runBerth(['--root', root, ...argv]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(message);
+    expect(r.stdout).toBe('');
+  });
+
+  it('exec -p with a command after the id is a usage error; a -p file that is not JSON names the flag', () => {
+    const file = join(dir, 'process.json');
+    writeFileSync(file, '{"args": ');
+    const both = runBerth(['--root', root, 'exec', '-p', file, 'c1', 'sh']);
+    expect(both.code).toBe(1);
+    expect(both.stderr).toMatch(new RegExp(`^--process ${file}: not valid JSON: `));
+    writeFileSync(file, JSON.stringify({ cwd: '/', user: { uid: 0, gid: 0 }, args: ['sh'] }));
+    const extra = runBerth(['--root', root, 'exec', '-p', file, 'c1', 'sh']);
+    expect(extra.code).toBe(2);
+    expect(extra.stderr).toBe('exec --process takes the command from the file: give no command after the container id\n');
+  });
+
+  it.each([
+    ['ps', 'ghost'],
+    ['ps', '--format', 'json', 'ghost'],
+    ['pause', 'ghost'],
+    ['resume', 'ghost'],
+    ['exec', 'ghost', 'sh'],
+    ['exec', '--env', 'A=1', 'ghost', 'sh'],
+    ['update', '--memory', '64m', 'ghost'],
+    ['events', '--stats', 'ghost'],
+    ['events', 'ghost'],
+  ])('berth %s … of an unknown id exits 1 with runc\'s "container does not exist"', (...argv) => {
+    const r = runBerth(['--root', root, ...argv]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('ghost: container does not exist\n');
+  });
+
+  it('exec -p of an unknown id exits 1 with "container does not exist" too', () => {
+    const file = join(dir, 'process.json');
+    writeFileSync(file, JSON.stringify({ cwd: '/', user: { uid: 0, gid: 0 }, args: ['sh'] }));
+    const r = runBerth(['--root', root, 'exec', '-p', file, 'ghost']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('ghost: container does not exist\n');
+  });
+
+  it('help lists the new verbs, and help exec shows its repeatable flags', () => {
+    const help = runBerth(['help']).stdout;
+    for (const verb of ['exec', 'ps', 'pause', 'resume', 'update', 'events']) expect(help).toMatch(new RegExp(`\\n\\s+${verb}\\s`));
+    const exec = runBerth(['help', 'exec']).stdout;
+    expect(exec).toContain('usage: berth [global flags] exec [flags] <container-id> [command [args...]]');
+    expect(exec).toContain('--env');
+    expect(exec).toContain('(repeatable)');
+  });
+});

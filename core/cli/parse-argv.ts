@@ -117,8 +117,10 @@ function checkArgCount(command: CommandSpec, args: readonly string[]): void {
   const { minArgs, maxArgs } = command;
   if (args.length >= minArgs && args.length <= maxArgs) return;
   const wanted = minArgs === maxArgs ? `exactly ${minArgs}` : maxArgs === Infinity ? `at least ${minArgs}` : `${minArgs} to ${maxArgs}`;
+  // The noun agrees with the last number said: "exactly 1 argument", "at least 1 argument", "0 to 2 arguments".
+  const plural = (maxArgs === Infinity ? minArgs : maxArgs) !== 1;
   const usage = command.usage.replace('[flags] ', '');
-  throw RuntimeError.usage(`"${command.name}" requires ${wanted} argument${maxArgs === 1 ? '' : 's'}${usage ? `: ${usage}` : ''}, got ${args.length}`);
+  throw RuntimeError.usage(`"${command.name}" requires ${wanted} argument${plural ? 's' : ''}${usage ? `: ${usage}` : ''}, got ${args.length}`);
 }
 
 function toGlobals(values: FlagValues): GlobalOptions {
