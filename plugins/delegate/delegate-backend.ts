@@ -276,14 +276,11 @@ async function invoke(runtime: string, step: string, id: string, args: string[],
   const logOffset = sizeOf(logPath);
   const { child, exit } = spawnRuntime(runtime, step, id, args, stdio);
   let stdout = '';
-  let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr?.on('data', (chunk: Buffer) => {
-    if (stderr.length < 4096) stderr += chunk.toString('utf8');
-  });
+  const stderr = stderrOf(child);
   const { code, signal } = await exit;
   if (code === 0) return stdout;
-  throw stepFailed(runtime, step, id, readFrom(logPath, logOffset), stderr, { code, signal });
+  throw stepFailed(runtime, step, id, readFrom(logPath, logOffset), stderr(), { code, signal });
 }
 
 interface RuntimeExit {
@@ -304,6 +301,15 @@ function spawnRuntime(runtime: string, step: string, id: string, args: string[],
     child.once('close', (code, signal) => done({ code, signal }));
   });
   return { child, exit };
+}
+
+/** What the runtime wrote to its stderr so far (the first 4 KiB: enough for its last words). */
+function stderrOf(child: ChildProcess): () => string {
+  let text = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    if (text.length < 4096) text += chunk.toString('utf8');
+  });
+  return () => text;
 }
 
 /** The error of a failed step: the last error line the call added to the log, else the last stderr line, else the exit. */
@@ -381,10 +387,7 @@ async function watchOomEvents(runtime: string, args: string[], id: string, logPa
   const { child, exit } = spawnRuntime(runtime, 'events', id, args, withOutput);
   const stop = () => child.kill('SIGTERM');
   signal.addEventListener('abort', stop, { once: true });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    if (stderr.length < 4096) stderr += chunk.toString('utf8');
-  });
+  const stderr = stderrOf(child);
   createInterface({ input: child.stdout! }).on('line', (line) => {
     try {
       if ((JSON.parse(line) as { type?: unknown }).type === 'oom') onOom();
@@ -394,7 +397,7 @@ async function watchOomEvents(runtime: string, args: string[], id: string, logPa
   });
   try {
     const end = await exit;
-    if (end.code !== 0 && !signal.aborted) throw stepFailed(runtime, 'events', id, readFrom(logPath, logOffset), stderr, end);
+    if (end.code !== 0 && !signal.aborted) throw stepFailed(runtime, 'events', id, readFrom(logPath, logOffset), stderr(), end);
   } finally {
     signal.removeEventListener('abort', stop);
   }
