@@ -6,7 +6,7 @@ import type { Spec } from '../spec/config.js';
 import type { ContainerRecord } from '../state/container-record.js';
 import type { StateStore } from '../state/state-store.js';
 import { runHooks } from './hooks-runner.js';
-import { killAndWait } from './process-control.js';
+import { killAndWait, signalIfAlive } from './process-control.js';
 import { callBackend } from './backend-call.js';
 import { hookState } from './state.js';
 
@@ -43,6 +43,15 @@ export async function destroyContainer(
   } catch (e) {
     if (!options.force) throw e;
     log.warn(`${record.id}: ${describeCause(e)}; removing the container anyway`);
+  }
+  if (record.init && record.paused && ctx) {
+    // A frozen process takes SIGKILL only once thawed.
+    signalIfAlive(record.init, 9);
+    const frozen = ctx;
+    await registry
+      .backend(record.backend.name)
+      .then((backend) => backend.resume?.(frozen))
+      .catch((e) => log.warn(`${record.id}: cannot thaw the paused container before killing it: ${describeCause(e)}`));
   }
   if (record.init) await killAndWait(record.init);
   if (ctx) {

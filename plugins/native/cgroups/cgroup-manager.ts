@@ -211,7 +211,11 @@ function isFrozen(paths: CgroupPaths): boolean {
   return readTrimmed(join(paths.v2!, 'cgroup.freeze')) === '1';
 }
 
-/** delete: kill what is left, wait for the cgroups to empty, remove the directories berth made. */
+/**
+ * delete: kill what is left, wait for the cgroups to empty, then remove the container's own
+ * directories (with any sub-cgroups made inside them) and the ancestors berth made for it,
+ * unless another cgroup now lives in one of those.
+ */
 export async function destroyCgroups(paths: CgroupPaths): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (cgroupPids(paths).length > 0) {
@@ -219,19 +223,24 @@ export async function destroyCgroups(paths: CgroupPaths): Promise<void> {
     if (Date.now() > deadline) throw new RuntimeError('SYSTEM', `processes ${cgroupPids(paths).join(', ')} are still in the container's cgroup 10s after SIGKILL`);
     await new Promise((r) => setTimeout(r, 20));
   }
-  removeDirectories(paths.created);
+  const own = [...paths.v1.map((h) => h.dir), ...(paths.v2 ? [paths.v2] : [])];
+  const ancestors = paths.created.filter((d) => !own.includes(d));
+  removeDirectories([...ancestors, ...own.filter((d) => paths.created.includes(d))], new Set(own));
 }
 
-/** rmdir, deepest first; a directory that is already gone is fine. EBUSY right after the last exit is retried briefly. */
-function removeDirectories(dirs: readonly string[]): void {
+/**
+ * rmdir, last first; a directory already gone is fine. A cgroup's own directory goes with the
+ * sub-cgroups made inside it (e.g. by a systemd in the container); an ancestor that holds
+ * someone else's cgroup stays. EBUSY right after the last exit is retried briefly.
+ */
+function removeDirectories(dirs: readonly string[], own: ReadonlySet<string> = new Set(dirs)): void {
   const problems: string[] = [];
   for (const dir of [...dirs].reverse()) {
+    const children = existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(dir, e.name)) : [];
+    if (children.length > 0 && !own.has(dir)) continue;
+    if (children.length > 0) removeDirectories(children);
     for (let attempt = 0; ; attempt++) {
       try {
-        // Sub-cgroups made inside the container's (e.g. by a systemd in it) go first.
-        for (const entry of existsSync(dir) ? readdirSync(dir, { withFileTypes: true }) : []) {
-          if (entry.isDirectory()) removeDirectories([join(dir, entry.name)]);
-        }
         rmdirSync(dir);
         break;
       } catch (e) {

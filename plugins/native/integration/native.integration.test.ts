@@ -1,15 +1,15 @@
-import { chownSync, existsSync, mkdirSync, statSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, copyFileSync, chmodSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, statSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, chmodSync, writeFileSync } from 'node:fs';
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runBerth } from '../../../core/cli/test-support/run-berth.js';
+import { busybox, busyboxBundle } from '../test-support/busybox-bundle.js';
 
 /**
  * Real containers through the native backend and the C helper, driven through the built CLI as a
  * manager would. Root only; the payload is Debian's busybox-static.
  */
-const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
 const isRoot = process.getuid?.() === 0;
 const helperBuilt = existsSync(join(import.meta.dirname, '..', '..', '..', 'dist', 'berth-helper'));
 const skipReason = !isRoot ? 'needs root' : !busybox ? 'needs busybox-static' : !helperBuilt ? 'needs the built helper (npm run build)' : '';
@@ -28,25 +28,7 @@ afterEach(() => {
 
 const berth = (...args: string[]) => runBerth(['--root', root, ...args]);
 
-/** A bundle from `berth spec` with a busybox rootfs, terminal off and the given program. */
-function bundle(args: string[], edit: (config: Record<string, any>) => void = () => {}): string {
-  const path = join(dir, `b-${Math.random().toString(36).slice(2)}`);
-  const rootfs = join(path, 'rootfs');
-  for (const d of ['bin', 'proc', 'dev', 'sys', 'tmp', 'etc']) mkdirSync(join(rootfs, d), { recursive: true });
-  copyFileSync(busybox!, join(rootfs, 'bin', 'busybox'));
-  chmodSync(join(rootfs, 'bin', 'busybox'), 0o755);
-  for (const tool of ['sh', 'echo', 'cat', 'id', 'hostname', 'sleep', 'ls', 'touch', 'mount', 'readlink', 'true', 'false', 'env', 'pwd', 'stat']) {
-    symlinkSync('busybox', join(rootfs, 'bin', tool));
-  }
-  writeFileSync(join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n');
-  expect(runBerth(['spec', '-b', path]).code).toBe(0);
-  const config = JSON.parse(readFileSync(join(path, 'config.json'), 'utf8'));
-  config.process.terminal = false;
-  config.process.args = args;
-  edit(config);
-  writeFileSync(join(path, 'config.json'), JSON.stringify(config, null, 2));
-  return path;
-}
+const bundle = (args: string[], edit?: (config: Record<string, any>) => void) => busyboxBundle(dir, args, edit);
 
 suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   it('run in the foreground passes stdout and exits with the container\'s status', () => {
