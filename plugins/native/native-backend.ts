@@ -39,7 +39,7 @@ export function createNativeBackend(): Backend {
         listenFds,
         foreground: ctx.options.foreground,
         consoleSocket: ctx.options.consoleSocket,
-        cgroupProcs: procsFiles(cgroups),
+        cgroupProcs: cgroups ? procsFiles(cgroups) : [],
         host,
       });
       if (diagnostics.length > 0) throw RuntimeError.invalidSpec(diagnostics, `${ctx.bundle}/config.json`);
@@ -66,7 +66,7 @@ export function createNativeBackend(): Backend {
       }
       if (ctx.options.foreground) foregroundSessions.set(ctx.id, session);
       else session.detach();
-      return { pid, backendState: { cgroups } };
+      return { pid, backendState: cgroups ? { cgroups } : {} };
     },
 
     async start(ctx: ContainerContext & { hooks: HookPoint }) {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { pointerOf, RuntimeError, type ContainerContext, type CreateContext, type LinuxResources } from '../../core/plugin-api.js';
+import { describeCause, pointerOf, RuntimeError, type ContainerContext, type CreateContext, type LinuxResources } from '../../core/plugin-api.js';
 import { applyResources, cgroupPathsFor, createCgroups, destroyCgroups, type CgroupPaths } from './cgroups/cgroup-manager.js';
 import { containerCgroupPath } from './cgroups/cgroup-path.js';
 import { parseCgroupLayout } from './cgroups/layout.js';
@@ -10,8 +10,20 @@ import { oomKillCount } from './cgroups/stats.js';
  * The native backend's cgroups: made and limited at create (before the container process
  * exists, so it runs nothing outside them), found again later from the backend state.
  */
-export function setUpCgroups(ctx: CreateContext): CgroupPaths {
-  const paths = createCgroups(plannedCgroups(ctx, (note) => ctx.log.info(`${ctx.id}: ${note}`)));
+export function setUpCgroups(ctx: CreateContext): CgroupPaths | undefined {
+  let paths: CgroupPaths;
+  try {
+    paths = createCgroups(plannedCgroups(ctx, (note) => ctx.log.info(`${ctx.id}: ${note}`)));
+  } catch (e) {
+    // --rootless (runc's meaning): without write access to cgroupfs, run without cgroups
+    // unless the config asks for limits, which would then silently not apply.
+    const code = ((e as { cause?: NodeJS.ErrnoException }).cause ?? (e as NodeJS.ErrnoException)).code;
+    const denied = code === 'EACCES' || code === 'EPERM' || code === 'EROFS';
+    const limits = Object.keys(ctx.spec.linux?.resources ?? {}).some((k) => k !== 'devices');
+    if (!ctx.options.rootless || !denied || limits) throw e;
+    ctx.log.warn(`${ctx.id}: running without cgroups (rootless, and no access to cgroupfs: ${describeCause(e)})`);
+    return undefined;
+  }
   ctx.undo.onUndo('remove the container\'s cgroups', () => destroyCgroups(paths));
   applyLimits(paths, ctx.spec.linux?.resources ?? {}, ctx.spec.linux?.devices ?? [], `${ctx.bundle}/config.json`);
   return paths;

@@ -36,6 +36,12 @@ const berth = (...args: string[]) => runBerth(['--root', root, ...args]);
 const bundle = (args: string[], edit?: (config: Record<string, any>) => void) => busyboxBundle(dir, args, edit);
 const host = (hierarchy: string, path: string, file: string) => readFileSync(join('/sys/fs/cgroup', hierarchy, path, file), 'utf8').trim();
 const stateOf = (id: string) => JSON.parse(berth('state', id).stdout) as { status: string; pid: number };
+/** A block device of this machine, for the I/O throttle. */
+const disk = (() => {
+  const name = existsSync('/sys/block') ? readdirSync('/sys/block').find((d) => !d.startsWith('loop') && !d.startsWith('ram')) : undefined;
+  const [major, minor] = (name ? readFileSync(`/sys/block/${name}/dev`, 'utf8').trim() : '0:0').split(':').map(Number);
+  return { major: major!, minor: minor! };
+})();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The v1 hierarchies mounted here (and "unified"), by directory name. */
@@ -53,7 +59,14 @@ suite(`native backend: cgroups${skipReason ? ` (skipped: ${skipReason})` : ''}`,
     const path = `${prefix}/limits`;
     const b = bundle(['sh', '-c', 'cat /proc/self/cgroup; cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.shares /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpuset/cpuset.cpus; exec sleep 100'], (c) => {
       c.linux.cgroupsPath = path;
-      c.linux.resources = { ...c.linux.resources, memory: { limit: 64 * 1024 * 1024, reservation: 32 * 1024 * 1024, swappiness: 10 }, pids: { limit: 20 }, cpu: { shares: 512, quota: 50000, period: 100000, cpus: '0' } };
+      c.linux.resources = {
+        ...c.linux.resources,
+        memory: { limit: 64 * 1024 * 1024, reservation: 32 * 1024 * 1024, swappiness: 10 },
+        pids: { limit: 20 },
+        cpu: { shares: 512, quota: 50000, period: 100000, burst: 1000, cpus: '0' },
+        hugepageLimits: [{ pageSize: '2MB', limit: 8 * 1024 * 1024 }],
+        blockIO: { throttleReadBpsDevice: [{ major: disk.major, minor: disk.minor, rate: 1048576 }] },
+      };
     });
     expect(berth('run', '-d', '-b', b, 'lim').code).toBe(0);
     const pid = stateOf('lim').pid;
@@ -64,7 +77,10 @@ suite(`native backend: cgroups${skipReason ? ` (skipped: ${skipReason})` : ''}`,
     expect(host('pids', path, 'pids.max')).toBe('20');
     expect(host('cpu', path, 'cpu.shares')).toBe('512');
     expect(host('cpu', path, 'cpu.cfs_quota_us')).toBe('50000');
+    expect(host('cpu', path, 'cpu.cfs_burst_us')).toBe('1000');
     expect(host('cpuset', path, 'cpuset.cpus')).toBe('0');
+    expect(host('hugetlb', path, 'hugetlb.2MB.limit_in_bytes')).toBe(String(8 * 1024 * 1024));
+    expect(host('blkio', path, 'blkio.throttle.read_bps_device')).toBe(`${disk.major}:${disk.minor} 1048576`);
     const cgroupLines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n');
     for (const line of cgroupLines) expect(line).toMatch(new RegExp(`:${path}$`));
     expect(cgroupLines.length).toBe(hierarchies().length);
