@@ -100,6 +100,20 @@ suite(`native backend: cgroups${skipReason ? ` (skipped: ${skipReason})` : ''}`,
     expect(leftovers(path)).toEqual([]);
   });
 
+  it('puts a relative cgroupsPath, and a missing one (the container id), below berth\'s own cgroup', () => {
+    const own = Object.fromEntries(readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n').map((l) => [l.split(':')[1], l.split(':')[2]]));
+    const below = (base: string, path: string) => `${base === '/' ? '' : base}/${path}`;
+    expect(berth('run', '-d', '-b', bundle(['sleep', '100'], (c) => (c.linux.cgroupsPath = `berth-test-rel-${process.pid}/x`)), 'rel').code).toBe(0);
+    expect(berth('run', '-d', '-b', bundle(['sleep', '100'], (c) => delete c.linux.cgroupsPath), `dflt-${process.pid}`).code).toBe(0);
+    for (const [id, path] of [['rel', `berth-test-rel-${process.pid}/x`], [`dflt-${process.pid}`, `dflt-${process.pid}`]] as const) {
+      const lines = readFileSync(`/proc/${stateOf(id).pid}/cgroup`, 'utf8').trim().split('\n');
+      for (const line of lines) {
+        const [, controllers, cgroup] = line.split(':');
+        expect(cgroup).toBe(below(own[controllers!]!, path));
+      }
+    }
+  });
+
   it('OOM-kills an allocation past memory.limit, and events reports it', async () => {
     const path = `${prefix}/oom`;
     const b = bundle(['sh', '-c', 'sleep 1; dd if=/dev/zero of=/dev/null bs=64M count=1; sleep 100'], (c) => {
