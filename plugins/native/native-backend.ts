@@ -6,7 +6,7 @@ import { RuntimeError, type Backend, type ContainerContext, type CreateContext, 
 import { cgroupPids, destroyCgroups, procsFiles, setFrozen, signalAll } from './cgroups/cgroup-manager.js';
 import { readStats } from './cgroups/stats.js';
 import { measureHost } from './host-facts.js';
-import { applyLimits, cgroupsOf, plannedCgroups, requireCgroups, setUpCgroups, watchOomKills } from './native-cgroups.js';
+import { applyLimits, cgroupDirsOf, cgroupsOf, plannedCgroups, requireCgroups, setUpCgroups, watchOomKills } from './native-cgroups.js';
 import { compilePlan } from './plan.js';
 import { CloneFlag, encodePlan, PlanFlag, wireVersion } from './wire.js';
 
@@ -40,6 +40,7 @@ export function createNativeBackend(): Backend {
         foreground: ctx.options.foreground,
         consoleSocket: ctx.options.consoleSocket,
         cgroupProcs: cgroups ? procsFiles(cgroups) : [],
+        cgroupDirs: cgroups ? cgroupDirsOf(cgroups) : {},
         host,
       });
       if (diagnostics.length > 0) throw RuntimeError.invalidSpec(diagnostics, `${ctx.bundle}/config.json`);
@@ -116,6 +117,7 @@ export function createNativeBackend(): Backend {
     },
 
     async describePlan(ctx) {
+      const planned = plannedCgroups(ctx);
       const { plan, diagnostics } = compilePlan({
         id: ctx.id,
         spec: ctx.spec,
@@ -126,7 +128,8 @@ export function createNativeBackend(): Backend {
         preserveFds: ctx.options.preserveFds,
         listenFds: 0,
         foreground: ctx.options.foreground,
-        cgroupProcs: procsFiles(plannedCgroups(ctx)),
+        cgroupProcs: procsFiles(planned),
+        cgroupDirs: cgroupDirsOf(planned),
         host: measureHost(ctx.spec, ctx.bundle, ctx.rootfs),
       });
       if (diagnostics.length > 0) throw RuntimeError.invalidSpec(diagnostics, `${ctx.bundle}/config.json`);

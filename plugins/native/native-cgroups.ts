@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { describeCause, pointerOf, RuntimeError, type ContainerContext, type CreateContext, type LinuxResources } from '../../core/plugin-api.js';
 import { applyResources, cgroupPathsFor, createCgroups, destroyCgroups, type CgroupPaths } from './cgroups/cgroup-manager.js';
 import { containerCgroupPath } from './cgroups/cgroup-path.js';
-import { parseCgroupLayout } from './cgroups/layout.js';
+import { hostCgroupLayout } from './cgroups/layout.js';
 import { effectiveDeviceRules } from './cgroups/resource-writes.js';
 import { oomKillCount } from './cgroups/stats.js';
 
@@ -34,8 +33,7 @@ export function plannedCgroups(ctx: Pick<CreateContext, 'id' | 'spec' | 'bundle'
   const { path, problem } = containerCgroupPath(ctx.spec.linux?.cgroupsPath, ctx.id, ctx.options.systemdCgroup);
   if (!path) throw RuntimeError.invalidSpec([{ pointer: pointerOf('linux', 'cgroupsPath'), message: problem! }], `${ctx.bundle}/config.json`);
   if (path.note) note(path.note);
-  const layout = parseCgroupLayout(readFileSync('/proc/self/mountinfo', 'utf8'), readFileSync('/proc/self/cgroup', 'utf8'));
-  return cgroupPathsFor(layout, path);
+  return cgroupPathsFor(hostCgroupLayout(), path);
 }
 
 /** Limits, with the device rules every container gets added to the config's (or update's) own. */
@@ -63,4 +61,9 @@ export async function watchOomKills(paths: CgroupPaths, onOom: () => void, signa
     if (now === undefined) return;
     for (; seen < now; seen++) onOom();
   }
+}
+
+/** The container's directory per v1 hierarchy (by its options) and for v2 (""), for `cgroup` mounts. */
+export function cgroupDirsOf(paths: CgroupPaths): Record<string, string> {
+  return { ...Object.fromEntries(paths.v1.map((h) => [h.options, h.dir])), ...(paths.v2 ? { '': paths.v2 } : {}) };
 }

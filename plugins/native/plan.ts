@@ -38,6 +38,11 @@ export interface PlanInput {
   consoleSocket?: string;
   /** The container's cgroup.procs files, one per hierarchy: the child is put in them before it runs. */
   cgroupProcs?: string[];
+  /**
+   * The container's cgroup directory on the host, per v1 hierarchy (by its options, e.g.
+   * "memory") and for v2 (""): without a cgroup namespace, a `cgroup` mount shows only these.
+   */
+  cgroupDirs?: Record<string, string>;
   host: HostFacts;
 }
 
@@ -281,22 +286,33 @@ function compileMount(mount: Mount, index: number, input: PlanInput, child: Plan
 }
 
 /**
- * A `cgroup` mount: on cgroup v2 the cgroup2 filesystem; on v1 (hybrid here) a tmpfs holding one
- * mount per v1 hierarchy with the mount's flags, laid out exactly as runc does (the tmpfs itself
- * stays writable, and a hybrid host's cgroup2 "unified" hierarchy is not mounted).
+ * A `cgroup` mount, laid out exactly as runc does: on v2 the cgroup2 filesystem; on v1 (hybrid
+ * here) a tmpfs holding one mount per v1 hierarchy with the mount's flags (the tmpfs itself
+ * stays writable, and a hybrid host's cgroup2 "unified" hierarchy is not mounted). In a new
+ * cgroup namespace the filesystem itself shows the container's cgroup as its root; without one
+ * it would show the host's whole hierarchy, so the container's own directory is bound instead.
  */
 function compileCgroupMount(destination: string, flags: number, input: PlanInput, child: PlanOp[]): void {
   const { rootfs, host } = input;
   const op = (name: OpName, ...args: Arg[]) => child.push({ op: name, args });
+  const ownNamespace = (input.spec.linux?.namespaces ?? []).some((n) => n.type === 'cgroup');
+  const mountHierarchy = (target: string, type: 'cgroup' | 'cgroup2', options: string, key: string) => {
+    const own = input.cgroupDirs?.[key];
+    if (ownNamespace || own === undefined) {
+      op('MOUNT_IN_ROOT', rootfs, target, type, type, flags, options, 0);
+      return;
+    }
+    op('MOUNT_IN_ROOT', rootfs, target, own, '', MS.BIND | MS.REC, '', 0);
+    const extra = flags & remountableFlags;
+    if (extra !== 0) op('REMOUNT_IN_ROOT', rootfs, target, extra);
+  };
   const base = flags & (MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RELATIME);
   if (host.cgroup2 === 'pure') {
-    op('MOUNT_IN_ROOT', rootfs, destination, 'cgroup2', 'cgroup2', flags, '', 0);
+    mountHierarchy(destination, 'cgroup2', '', '');
     return;
   }
   op('MOUNT_IN_ROOT', rootfs, destination, 'tmpfs', 'tmpfs', base, 'mode=755', 0);
-  for (const hierarchy of host.cgroupV1) {
-    op('MOUNT_IN_ROOT', rootfs, `${destination}/${hierarchy.dir}`, 'cgroup', 'cgroup', flags, hierarchy.options, 0);
-  }
+  for (const hierarchy of host.cgroupV1) mountHierarchy(`${destination}/${hierarchy.dir}`, 'cgroup', hierarchy.options, hierarchy.options);
 }
 
 function compileDevices(input: PlanInput, child: PlanOp[], userNs: boolean): void {

@@ -100,6 +100,21 @@ suite(`native backend: cgroups${skipReason ? ` (skipped: ${skipReason})` : ''}`,
     expect(leftovers(path)).toEqual([]);
   });
 
+  it('without a cgroup namespace, the cgroup mount shows the container\'s own cgroup, as runc binds it', () => {
+    const path = `${prefix}/no-cgroupns`;
+    const r = berth('run', '-b', bundle(['sh', '-c', 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max; grep " /sys/fs/cgroup/memory " /proc/self/mountinfo'], (c) => {
+      c.linux.cgroupsPath = path;
+      c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'cgroup');
+      c.linux.resources = { ...c.linux.resources, memory: { limit: 40 * 1024 * 1024 }, pids: { limit: 9 } };
+    }), 'nocgns');
+    expect(r.stderr).toBe('');
+    const [limit, pids, mountLine] = r.stdout.trim().split('\n');
+    expect([limit, pids]).toEqual([String(40 * 1024 * 1024), '9']);
+    // The mount's root is the container's cgroup, read-only as the config's cgroup mount asks.
+    expect(mountLine!.split(' ')[3]).toMatch(new RegExp(`${path}$`));
+    expect(mountLine!.split(' ')[5]).toMatch(/^ro,/);
+  });
+
   it('puts a relative cgroupsPath, and a missing one (the container id), below berth\'s own cgroup', () => {
     const own = Object.fromEntries(readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n').map((l) => [l.split(':')[1], l.split(':')[2]]));
     const below = (base: string, path: string) => `${base === '/' ? '' : base}/${path}`;
