@@ -6,6 +6,7 @@
  *   berth-helper exec                          run the plan read from fd 3 (status on fd 4, answers on fd 5)
  *   berth-helper enter PID PATH ARGV0 [ARG..]  run PATH inside the namespaces of PID (hooks)
  */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -142,6 +143,7 @@ static const char *op_name(uint32_t code) {
     case BERTH_OP_MOVE_MOUNT_IN_ROOT: return "MOVE_MOUNT_IN_ROOT";
     case BERTH_OP_OPEN_CGROUP_PROCS: return "OPEN_CGROUP_PROCS";
     case BERTH_OP_JOIN_CGROUPS: return "JOIN_CGROUPS";
+    case BERTH_OP_MOUNT_TMPFS_COPYUP_IN_ROOT: return "MOUNT_TMPFS_COPYUP_IN_ROOT";
     default: return "UNKNOWN";
     }
 }
@@ -517,6 +519,51 @@ static int userns_with_maps(const char *uid_map, const char *gid_map) {
     return fd;
 }
 
+/* tmpcopyup: copy the tree under directory `from` into `to` (files, directories, symlinks and
+ * device nodes, with modes and owners), never following a symlink. */
+static void copy_tree(int from, int to) {
+    int listing = openat(from, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *dir = listing < 0 ? NULL : fdopendir(listing);
+    if (!dir) fail(errno, "tmpcopyup: list a directory");
+    struct dirent *e;
+    while ((e = readdir(dir))) {
+        const char *name = e->d_name;
+        if (!strcmp(name, ".") || !strcmp(name, "..")) continue;
+        struct stat st;
+        if (fstatat(from, name, &st, AT_SYMLINK_NOFOLLOW) < 0) fail(errno, "tmpcopyup: stat %s", name);
+        if (S_ISDIR(st.st_mode)) {
+            if (mkdirat(to, name, 0700) < 0 && errno != EEXIST) fail(errno, "tmpcopyup: mkdir %s", name);
+            int a = openat(from, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            int b = openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (a < 0 || b < 0) fail(errno, "tmpcopyup: open %s", name);
+            copy_tree(a, b);
+            close(a);
+            close(b);
+        } else if (S_ISREG(st.st_mode)) {
+            int a = openat(from, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+            int b = openat(to, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+            if (a < 0 || b < 0) fail(errno, "tmpcopyup: open %s", name);
+            char buf[65536];
+            ssize_t n;
+            while ((n = read(a, buf, sizeof buf)) > 0) write_all(b, buf, (size_t)n, name);
+            if (n < 0) fail(errno, "tmpcopyup: read %s", name);
+            close(a);
+            close(b);
+        } else if (S_ISLNK(st.st_mode)) {
+            char target[PATH_MAX];
+            ssize_t n = readlinkat(from, name, target, sizeof target - 1);
+            if (n < 0) fail(errno, "tmpcopyup: readlink %s", name);
+            target[n] = 0;
+            if (symlinkat(target, to, name) < 0) fail(errno, "tmpcopyup: symlink %s", name);
+        } else if (mknodat(to, name, st.st_mode, st.st_rdev) < 0) {
+            fail(errno, "tmpcopyup: mknod %s", name);
+        }
+        if (fchownat(to, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0) fail(errno, "tmpcopyup: chown %s", name);
+        if (!S_ISLNK(st.st_mode) && fchmodat(to, name, st.st_mode & 07777, 0) < 0) fail(errno, "tmpcopyup: chmod %s", name);
+    }
+    closedir(dir);
+}
+
 static void run_op(const op_t *op) {
     char fdbuf[64];
     switch (op->code) {
@@ -830,7 +877,9 @@ static void run_op(const op_t *op) {
     case BERTH_OP_SECCOMP_RULE: {
         if (!seccomp.ctx) fail(0, "SECCOMP_RULE before SECCOMP_INIT");
         int nr = seccomp.resolve_name(S(op, 0));
-        if (nr < 0) break; /* unknown here: skipped, as runc does */
+        /* __NR_SCMP_ERROR: unknown here, skipped as runc does. Other negative numbers are
+         * libseccomp's pseudo-syscalls (socketcall, ipc on x86), which are real rules. */
+        if (nr == -1) break;
         uint32_t count = (uint32_t)N(op, 2);
         if (count > 6 || op->argc < 3 + 4 * count) fail(0, "malformed rule for %s", S(op, 0));
         struct scmp_arg_cmp cmp[6];
@@ -960,6 +1009,17 @@ static void run_op(const op_t *op) {
         }
         cgroup_procs_count = 0;
         break;
+    case BERTH_OP_MOUNT_TMPFS_COPYUP_IN_ROOT: {
+        int under = open_in_root(S(op, 0), S(op, 1), 1, 0);
+        if (mount("tmpfs", fd_path(under, fdbuf, sizeof fdbuf), "tmpfs", (unsigned long)N(op, 2), or_null(S(op, 3))) < 0)
+            fail(errno, "mount tmpfs on %s (options \"%s\")", S(op, 1), S(op, 3));
+        /* `under` still names the covered directory; a fresh lookup finds the new tmpfs. */
+        int top = open_in_root(S(op, 0), S(op, 1), 0, 0);
+        copy_tree(under, top);
+        close(top);
+        close(under);
+        break;
+    }
     case BERTH_OP_SET_DUMPABLE:
         if (prctl(PR_SET_DUMPABLE, (unsigned long)N(op, 0), 0, 0, 0) < 0) fail(errno, "PR_SET_DUMPABLE");
         break;

@@ -275,6 +275,8 @@ function compileMount(mount: Mount, index: number, input: PlanInput, child: Plan
     // A bind mount takes its flags only through a remount.
     const extra = parsed.flags & remountableFlags;
     if (extra !== 0) op('REMOUNT_IN_ROOT', rootfs, destination, extra);
+  } else if (parsed.copyUp) {
+    op('MOUNT_TMPFS_COPYUP_IN_ROOT', rootfs, destination, parsed.flags, parsed.data);
   } else {
     op('MOUNT_IN_ROOT', rootfs, destination, mount.source ?? mount.type ?? 'none', mount.type ?? '', parsed.flags, parsed.data, 0);
   }

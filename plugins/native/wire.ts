@@ -155,6 +155,8 @@ export const Op = {
   OPEN_CGROUP_PROCS: 72,
   /** PARENT: write the child's pid to every cgroup.procs opened, before it is released. */
   JOIN_CGROUPS: 73,
+  /** s rootfs, s dest, i flags, s data: a tmpfs on dest in root holding a copy of what dest held (the tmpcopyup option). */
+  MOUNT_TMPFS_COPYUP_IN_ROOT: 90,
   /** i flags: unshare(2) in the helper (PRE: a time namespace, whose offsets must be written before a process enters it). */
   UNSHARE: 63,
   /** s rootfs, s dest, i attrSet, i attrClr, i propagation: mount_setattr(AT_RECURSIVE) on dest in root (recursive r* options). */

@@ -209,6 +209,21 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
     expect(existsSync(root) ? readdirSync(root) : []).toEqual([]);
   });
 
+  it('tmpcopyup: a tmpfs starts with a copy of the directory it covers, modes and owners kept', () => {
+    const b = bundle(['sh', '-c', 'stat -c "%n %a %u %g" /etc/passwd /etc/sub /etc/link; cat /etc/sub/f; readlink /etc/link; echo new > /etc/sub/f && cat /etc/sub/f; grep " /etc " /proc/self/mountinfo | cut -d" " -f9'], (c) => {
+      c.mounts.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'mode=755'] });
+    });
+    mkdirSync(join(b, 'rootfs', 'etc', 'sub'));
+    writeFileSync(join(b, 'rootfs', 'etc', 'sub', 'f'), 'original\n');
+    chmodSync(join(b, 'rootfs', 'etc', 'passwd'), 0o640);
+    chownSync(join(b, 'rootfs', 'etc', 'sub'), 1000, 1000);
+    symlinkSync('sub/f', join(b, 'rootfs', 'etc', 'link'));
+    const r = berth('run', '-b', b, 'copyup');
+    expect(r).toEqual({ code: 0, stdout: '/etc/passwd 640 0 0\n/etc/sub 755 1000 1000\n/etc/link 777 0 0\noriginal\nsub/f\nnew\ntmpfs\n', stderr: '' });
+    // The writes went to the tmpfs: the bundle's file is untouched.
+    expect(readFileSync(join(b, 'rootfs', 'etc', 'sub', 'f'), 'utf8')).toBe('original\n');
+  });
+
   it('joins an existing namespace given by path', () => {
     const first = bundle(['sleep', '100'], (c) => (c.hostname = 'shared-uts'));
     expect(berth('run', '-d', '-b', first, 'owner').code).toBe(0);
