@@ -5,6 +5,7 @@
  *
  *   berth-helper exec                          run the plan read from fd 3 (status on fd 4, answers on fd 5)
  *   berth-helper enter PID PATH ARGV0 [ARG..]  run PATH inside the namespaces of PID (hooks)
+ *   berth-helper device-filter DIR             attach the cgroup device program read on fd 0 to DIR (cgroup v2)
  */
 #include <dirent.h>
 #include <dlfcn.h>
@@ -36,6 +37,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/bpf.h>
 #include <linux/capability.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
@@ -1181,6 +1183,126 @@ static int enter(int argc, char **argv) {
     return exit_status(status);
 }
 
+/* The name berth's device filters carry: replacing one leaves programs others attached in place. */
+#define DEVICE_FILTER_NAME "berth_devices"
+/* The kernel attaches at most 64 programs of one attach type to a cgroup. */
+#define MAX_CGROUP_PROGRAMS 64
+
+static int bpf(int cmd, union bpf_attr *attr) {
+    return (int)syscall(SYS_bpf, cmd, attr, sizeof *attr);
+}
+
+static int device_filter_failed(const char *what, const char *dir) {
+    dprintf(2, "berth-helper device-filter: %s %s: %s\n", what, dir, strerror(errno));
+    return 1;
+}
+
+/*
+ * `device-filter DIR`: load the BPF_PROG_TYPE_CGROUP_DEVICE program read on fd 0 (struct bpf_insn
+ * as plugins/native/cgroups/device-filter.ts compiles it), attach it to the cgroup v2 directory
+ * DIR, then detach the device filters berth attached there before. New first, old after: DIR
+ * is never without a filter, and both only ever restrict (every attached program must allow).
+ */
+static int device_filter(int argc, char **argv) {
+    if (argc != 3) {
+        dprintf(2, "usage: berth-helper device-filter CGROUP-DIR < program\n");
+        return 2;
+    }
+    const char *dir_path = argv[2];
+    /* A cgroup program has at most 1M instructions of 8 bytes. */
+    size_t cap = (size_t)8 << 20, len = 0;
+    unsigned char *insns = malloc(cap);
+    if (!insns) return device_filter_failed("allocate the program for", dir_path);
+    for (;;) {
+        ssize_t n = read(0, insns + len, cap - len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return device_filter_failed("read on fd 0 the program for", dir_path);
+        if (n == 0) break;
+        len += (size_t)n;
+        if (len == cap) {
+            errno = EFBIG;
+            return device_filter_failed("read on fd 0 the program for", dir_path);
+        }
+    }
+    if (len == 0 || len % 8 != 0) {
+        dprintf(2, "berth-helper device-filter: the program on fd 0 must be whole 8-byte instructions, got %zu bytes\n", len);
+        return 1;
+    }
+    int dir = open(dir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) return device_filter_failed("open", dir_path);
+
+    /* Listed before attaching, so the new program is not among them. */
+    __u32 old_ids[MAX_CGROUP_PROGRAMS];
+    union bpf_attr query;
+    memset(&query, 0, sizeof query);
+    query.query.target_fd = (__u32)dir;
+    query.query.attach_type = BPF_CGROUP_DEVICE;
+    query.query.prog_ids = (__u64)(uintptr_t)old_ids;
+    query.query.prog_cnt = MAX_CGROUP_PROGRAMS;
+    if (bpf(BPF_PROG_QUERY, &query) < 0) return device_filter_failed("list the device programs attached to", dir_path);
+
+    /* Before Linux 5.11 a program's memory counts against RLIMIT_MEMLOCK; where it may not be raised, the load says so. */
+    struct rlimit unlimited = {RLIM_INFINITY, RLIM_INFINITY};
+    setrlimit(RLIMIT_MEMLOCK, &unlimited);
+
+    union bpf_attr load;
+    memset(&load, 0, sizeof load);
+    load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+    load.expected_attach_type = BPF_CGROUP_DEVICE;
+    load.insns = (__u64)(uintptr_t)insns;
+    load.insn_cnt = (__u32)(len / 8);
+    /* The program calls no kernel helpers, so no GPL-only ones: the project's own license. */
+    load.license = (__u64)(uintptr_t)"Apache";
+    memcpy(load.prog_name, DEVICE_FILTER_NAME, sizeof DEVICE_FILTER_NAME);
+    int prog = bpf(BPF_PROG_LOAD, &load);
+    if (prog < 0) {
+        int err = errno;
+        /* Again with the verifier's log, to say why. */
+        static char log[1 << 16];
+        load.log_level = 1;
+        load.log_buf = (__u64)(uintptr_t)log;
+        load.log_size = sizeof log;
+        bpf(BPF_PROG_LOAD, &load);
+        dprintf(2, "berth-helper device-filter: load the device program for %s: %s%s%s\n", dir_path, strerror(err), log[0] ? "\n" : "", log);
+        return 1;
+    }
+    union bpf_attr attach;
+    memset(&attach, 0, sizeof attach);
+    attach.target_fd = (__u32)dir;
+    attach.attach_bpf_fd = (__u32)prog;
+    attach.attach_type = BPF_CGROUP_DEVICE;
+    attach.attach_flags = BPF_F_ALLOW_MULTI;
+    if (bpf(BPF_PROG_ATTACH, &attach) < 0) return device_filter_failed("attach the device program to", dir_path);
+
+    for (__u32 i = 0; i < query.query.prog_cnt; i++) {
+        union bpf_attr by_id;
+        memset(&by_id, 0, sizeof by_id);
+        by_id.prog_id = old_ids[i];
+        int old = bpf(BPF_PROG_GET_FD_BY_ID, &by_id);
+        /* Gone meanwhile, or one an LSM keeps from us: not berth's to replace. */
+        if (old < 0 && (errno == ENOENT || errno == EPERM || errno == EACCES)) continue;
+        if (old < 0) return device_filter_failed("open a device program attached to", dir_path);
+        struct bpf_prog_info info;
+        memset(&info, 0, sizeof info);
+        union bpf_attr get_info;
+        memset(&get_info, 0, sizeof get_info);
+        get_info.info.bpf_fd = (__u32)old;
+        get_info.info.info_len = sizeof info;
+        get_info.info.info = (__u64)(uintptr_t)&info;
+        if (bpf(BPF_OBJ_GET_INFO_BY_FD, &get_info) < 0) return device_filter_failed("read a device program attached to", dir_path);
+        if (strncmp(info.name, DEVICE_FILTER_NAME, sizeof info.name) == 0) {
+            union bpf_attr detach;
+            memset(&detach, 0, sizeof detach);
+            detach.target_fd = (__u32)dir;
+            detach.attach_bpf_fd = (__u32)old;
+            detach.attach_type = BPF_CGROUP_DEVICE;
+            if (bpf(BPF_PROG_DETACH, &detach) < 0 && errno != ENOENT) return device_filter_failed("detach berth's earlier device program from", dir_path);
+        }
+        close(old);
+    }
+    return 0;
+}
+
 /*
  * Run from a sealed in-memory copy of ourselves (CVE-2019-5736 class): a container process that
  * opens /proc/<helper pid>/exe then gets a memfd that cannot be written, never the binary on
@@ -1235,8 +1357,9 @@ int main(int argc, char **argv) {
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     umask(0);
     if (argc >= 2 && strcmp(argv[1], "enter") == 0) return enter(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "device-filter") == 0) return device_filter(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "exec") != 0) {
-        dprintf(2, "usage: berth-helper exec | enter PID PATH ARGV0 [ARG...]\n");
+        dprintf(2, "usage: berth-helper exec | enter PID PATH ARGV0 [ARG...] | device-filter CGROUP-DIR\n");
         return 2;
     }
     return run_plan();

@@ -5,6 +5,7 @@ import type { Readable, Writable } from 'node:stream';
 import { RuntimeError, type Backend, type ContainerContext, type CreateContext, type HookPoint } from '../../core/plugin-api.js';
 import { cgroupPids, destroyCgroups, procsFiles, setFrozen, signalAll } from './cgroups/cgroup-manager.js';
 import { readStats } from './cgroups/stats.js';
+import { helperPath } from './helper-path.js';
 import { measureHost } from './host-facts.js';
 import { applyLimits, cgroupDirsOf, cgroupsOf, plannedCgroups, requireCgroups, setUpCgroups, watchOomKills } from './native-cgroups.js';
 import { compilePlan } from './plan.js';
@@ -255,13 +256,6 @@ function checkHostSupport(ctx: CreateContext): void {
   if (process?.selinuxLabel && !existsSync('/sys/fs/selinux/enforce')) {
     throw new RuntimeError('UNSUPPORTED', `/process/selinuxLabel: SELinux is not enabled on this host, so label ${JSON.stringify(process.selinuxLabel)} cannot be applied`);
   }
-}
-
-/** dist/berth-helper, next to the bundle (BERTH_HELPER overrides, for tests of the sources). */
-function helperPath(): string {
-  const path = process.env.BERTH_HELPER ?? (typeof __dirname === 'string' ? join(__dirname, 'berth-helper') : '');
-  if (!path || !existsSync(path)) throw new RuntimeError('UNSUPPORTED', `the native helper ${path || 'berth-helper'} is not built: run \`npm run build\``);
-  return path;
 }
 
 /** One run of the helper: fd 3 plan, fd 4 status lines, fd 5 answers; 6.. preserved fds. */

@@ -1,9 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { describeCause, pointerOf, RuntimeError, type ContainerContext, type CreateContext, type LinuxResources } from '../../core/plugin-api.js';
 import { applyResources, cgroupPathsFor, createCgroups, destroyCgroups, type CgroupPaths } from './cgroups/cgroup-manager.js';
 import { containerCgroupPath } from './cgroups/cgroup-path.js';
 import { hostCgroupLayout } from './cgroups/layout.js';
 import { effectiveDeviceRules } from './cgroups/resource-writes.js';
 import { oomKillCount } from './cgroups/stats.js';
+import { helperPath } from './helper-path.js';
 
 /**
  * The native backend's cgroups: made and limited at create (before the container process
@@ -38,7 +40,16 @@ export function plannedCgroups(ctx: Pick<CreateContext, 'id' | 'spec' | 'bundle'
 
 /** Limits, with the device rules every container gets added to the config's (or update's) own. */
 export function applyLimits(paths: CgroupPaths, resources: LinuxResources, devices: readonly { type: string; major?: number; minor?: number }[], where: string): void {
-  applyResources(paths, resources, resources.devices ? effectiveDeviceRules(resources.devices, devices) : undefined, where);
+  applyResources(paths, resources, resources.devices ? effectiveDeviceRules(resources.devices, devices) : undefined, where, (dir, program) => attachDeviceFilter(helperPath(), dir, program));
+}
+
+/** cgroup v2's device rules: the helper loads the compiled program and attaches it in place of berth's earlier one. */
+export function attachDeviceFilter(helper: string, dir: string, program: Uint8Array): void {
+  const run = spawnSync(helper, ['device-filter', dir], { input: program, encoding: 'utf8' });
+  if (run.status !== 0) {
+    const why = (run.stderr || run.error?.message || `exit status ${run.status ?? run.signal}`).trim();
+    throw new RuntimeError('SYSTEM', `${pointerOf('linux', 'resources', 'devices')}: cannot apply the device rules to ${dir}: ${why}`, { cause: run.error });
+  }
 }
 
 /** The cgroups recorded at create; undefined for a container made before berth managed cgroups. */

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileS
 import { dirname, join } from 'node:path';
 import { describeCause, RuntimeError, type LinuxResources } from '../../../core/plugin-api.js';
 import type { ContainerCgroupPath } from './cgroup-path.js';
+import { compileDeviceFilter, type AttachDeviceFilter } from './device-filter.js';
 import type { CgroupLayout } from './layout.js';
 import { v1Writes, v2Writes, type CgroupWrite, type PointedDeviceRule } from './resource-writes.js';
 
@@ -64,11 +65,13 @@ export function createCgroups(paths: CgroupPaths): CgroupPaths {
 
 /**
  * Write the limits. Every problem is reported at once, each naming its field; the first failed
- * write stops (the caller undoes the cgroups).
+ * write stops (the caller undoes the cgroups). v2 has no devices files: there the device rules
+ * become a BPF program attached to the container's cgroup, replacing the one before.
  */
-export function applyResources(paths: CgroupPaths, resources: LinuxResources, deviceRules: readonly PointedDeviceRule[] | undefined, where: string): void {
+export function applyResources(paths: CgroupPaths, resources: LinuxResources, deviceRules: readonly PointedDeviceRule[] | undefined, where: string, attachDeviceFilter: AttachDeviceFilter): void {
   const compiled = paths.mode === 'v2' ? v2Writes(resources) : v1Writes({ ...resources, unified: undefined }, deviceRules);
-  const problems = [...compiled.problems];
+  const deviceFilter = paths.mode === 'v2' && deviceRules ? compileDeviceFilter(deviceRules) : undefined;
+  const problems = [...compiled.problems, ...(deviceFilter?.problems ?? [])];
   const targets: { write: CgroupWrite; dir: string }[] = [];
   for (const write of compiled.writes) {
     const dir = dirFor(paths, write.controller);
@@ -86,6 +89,7 @@ export function applyResources(paths: CgroupPaths, resources: LinuxResources, de
   }
   if (problems.length > 0) throw RuntimeError.invalidSpec(problems, where);
   for (const { write, dir } of orderMemoryWrites(targets)) writeLimit(dir, write);
+  if (deviceFilter) attachDeviceFilter(paths.v2!, deviceFilter.program);
 }
 
 function writeLimit(dir: string, write: CgroupWrite): void {
