@@ -51,8 +51,9 @@ export function createCgroups(paths: CgroupPaths): CgroupPaths {
       const v2 = paths.v2;
       // Pure v2: a controller reaches a cgroup only if every ancestor enables it for its children.
       const enable = paths.mode === 'v2' ? (d: string) => d !== v2 && enableSubtreeControllers(d) : undefined;
+      // Every existing ancestor up to the root, also above parents still to be made.
       const existing: string[] = [];
-      for (let d = dirname(v2); d.startsWith(paths.v2Root!) && existsSync(d); d = dirname(d)) existing.unshift(d);
+      for (let d = dirname(v2); d.startsWith(paths.v2Root!) && d !== dirname(d); d = dirname(d)) if (existsSync(d)) existing.unshift(d);
       if (enable) existing.forEach(enable);
       make(v2, enable);
     }
