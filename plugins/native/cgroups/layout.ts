@@ -69,7 +69,7 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
 
 /** A cgroup path as seen inside a mount whose root is `root`. */
 function relativeTo(root: string, path: string): string {
-  if (root === '/' || !path.startsWith(root)) return path;
+  if (root === '/' || (path !== root && !path.startsWith(`${root}/`))) return path;
   return path.slice(root.length) || '/';
 }
 

@@ -141,6 +141,7 @@ export function v2Writes(resources: LinuxResources): CompiledResources {
     if (memory.kernelTCP !== undefined) v1Only(at('memory', 'kernelTCP'), 'a kernel TCP memory limit');
     if (memory.swappiness !== undefined) v1Only(at('memory', 'swappiness'), 'per-cgroup swappiness');
     if (memory.disableOOMKiller) v1Only(at('memory', 'disableOOMKiller'), 'disabling the OOM killer');
+    if (memory.useHierarchy === false) v1Only(at('memory', 'useHierarchy'), 'memory accounting that is not hierarchical');
   }
   if (cpu) {
     if (cpu.shares !== undefined && cpu.shares !== 0) write('cpu.weight', sharesToWeight(cpu.shares), at('cpu', 'shares'));
@@ -149,7 +150,8 @@ export function v2Writes(resources: LinuxResources): CompiledResources {
       write('cpu.max', `${quota} ${cpu.period || 100000}`, at('cpu', cpu.quota !== undefined ? 'quota' : 'period'));
     }
     if (cpu.burst !== undefined) write('cpu.max.burst', cpu.burst, at('cpu', 'burst'));
-    if (cpu.realtimePeriod || cpu.realtimeRuntime) v1Only(at('cpu', cpu.realtimePeriod ? 'realtimePeriod' : 'realtimeRuntime'), 'realtime CPU scheduling for a cgroup');
+    if (cpu.realtimePeriod) v1Only(at('cpu', 'realtimePeriod'), 'realtime CPU scheduling for a cgroup');
+    if (cpu.realtimeRuntime) v1Only(at('cpu', 'realtimeRuntime'), 'realtime CPU scheduling for a cgroup');
     if (cpu.idle !== undefined) write('cpu.idle', cpu.idle, at('cpu', 'idle'));
     if (cpu.cpus) write('cpuset.cpus', cpu.cpus, at('cpu', 'cpus'));
     if (cpu.mems) write('cpuset.mems', cpu.mems, at('cpu', 'mems'));
@@ -179,7 +181,8 @@ export function v2Writes(resources: LinuxResources): CompiledResources {
     }
   }
   (resources.hugepageLimits ?? []).forEach((h, i) => write(`hugetlb.${h.pageSize}.max`, h.limit, at('hugepageLimits', i)));
-  if (resources.network?.classID !== undefined || (resources.network?.priorities ?? []).length > 0) v1Only(at('network'), 'network classid and priorities (net_cls, net_prio)');
+  if (resources.network?.classID !== undefined) v1Only(at('network', 'classID'), 'a network class id (net_cls)');
+  if ((resources.network?.priorities ?? []).length > 0) problems.push({ pointer: at('network', 'priorities'), message: 'network priorities (net_prio) exist only on cgroup v1' });
   for (const [device, limits] of Object.entries(resources.rdma ?? {})) write('rdma.max', rdmaLine(device, limits), at('rdma', device));
   for (const [key, value] of Object.entries(resources.unified ?? {})) {
     if (key.includes('/') || key.startsWith('.') || !key.includes('.')) problems.push({ pointer: at('unified', key), message: 'must name a file of the cgroup, such as memory.high' });
