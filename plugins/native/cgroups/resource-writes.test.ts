@@ -45,10 +45,20 @@ describe('v2Writes', () => {
     expect(files({ cpu: { shares: 0, quota: 0, period: 0 } }, 'v2').writes).toEqual([]);
   });
 
-  it('pids: a positive limit as it is, anything else as "max"', () => {
+  it('pids: a positive limit as it is, a negative one as "max", 0 left alone (as runc)', () => {
     expect(files({ pids: { limit: 100 } }, 'v2').writes).toEqual([['pids.max', '100', at('pids/limit')]]);
     expect(files({ pids: { limit: -1 } }, 'v2').writes).toEqual([['pids.max', 'max', at('pids/limit')]]);
-    expect(files({ pids: { limit: 0 } }, 'v2').writes).toEqual([['pids.max', 'max', at('pids/limit')]]);
+    expect(files({ pids: { limit: 0 } }, 'v2').writes).toEqual([]);
+    expect(files({ pids: { limit: 0 } }, 'v1').writes).toEqual([]);
+  });
+
+  it('unified: core files that move, kill or freeze processes are refused', () => {
+    for (const key of ['cgroup.procs', 'cgroup.threads', 'cgroup.kill', 'cgroup.freeze', 'cgroup.subtree_control', 'cgroup.type']) {
+      const compiled = v2Writes({ unified: { [key]: '1' } });
+      expect(compiled.writes).toEqual([]);
+      expect(compiled.problems).toEqual([{ pointer: `/linux/resources/unified/${key}`, message: `${key} moves processes or changes the cgroup itself, which is berth's to do, not a limit` }]);
+    }
+    expect(v2Writes({ unified: { 'cgroup.max.descendants': '3' } }).problems).toEqual([]);
   });
 
   it('blockIO: weights to io.bfq.weight, or converted to io.weight without BFQ; throttles as io.max keys', () => {

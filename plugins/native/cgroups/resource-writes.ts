@@ -90,7 +90,8 @@ export function v1Writes(resources: LinuxResources, deviceRules?: readonly Point
     if (cpu.cpus) write('cpuset', 'cpuset.cpus', cpu.cpus, at('cpu', 'cpus'));
     if (cpu.mems) write('cpuset', 'cpuset.mems', cpu.mems, at('cpu', 'mems'));
   }
-  if (pids?.limit !== undefined) write('pids', 'pids.max', pids.limit > 0 ? pids.limit : 'max', at('pids', 'limit'));
+  // As runc: 0 leaves the limit alone, a negative one lifts it.
+  if (pids?.limit !== undefined && pids.limit !== 0) write('pids', 'pids.max', pids.limit > 0 ? pids.limit : 'max', at('pids', 'limit'));
   if (blockIO) {
     if (blockIO.weight !== undefined && blockIO.weight !== 0) write('blkio', 'blkio.weight', blockIO.weight, at('blockIO', 'weight'), 'blkio.bfq.weight');
     if (blockIO.leafWeight !== undefined && blockIO.leafWeight !== 0) write('blkio', 'blkio.leaf_weight', blockIO.leafWeight, at('blockIO', 'leafWeight'));
@@ -156,7 +157,7 @@ export function v2Writes(resources: LinuxResources): CompiledResources {
     if (cpu.cpus) write('cpuset.cpus', cpu.cpus, at('cpu', 'cpus'));
     if (cpu.mems) write('cpuset.mems', cpu.mems, at('cpu', 'mems'));
   }
-  if (pids?.limit !== undefined) write('pids.max', pids.limit > 0 ? pids.limit : 'max', at('pids', 'limit'));
+  if (pids?.limit !== undefined && pids.limit !== 0) write('pids.max', pids.limit > 0 ? pids.limit : 'max', at('pids', 'limit'));
   if (blockIO) {
     // BFQ takes blkio's weights as they are; without it io.weight has its own range (runc's conversion).
     if (blockIO.weight !== undefined && blockIO.weight !== 0) {
@@ -186,10 +187,14 @@ export function v2Writes(resources: LinuxResources): CompiledResources {
   for (const [device, limits] of Object.entries(resources.rdma ?? {})) write('rdma.max', rdmaLine(device, limits), at('rdma', device));
   for (const [key, value] of Object.entries(resources.unified ?? {})) {
     if (key.includes('/') || key.startsWith('.') || !key.includes('.')) problems.push({ pointer: at('unified', key), message: 'must name a file of the cgroup, such as memory.high' });
+    else if (membershipFiles.has(key)) problems.push({ pointer: at('unified', key), message: `${key} moves processes or changes the cgroup itself, which is berth's to do, not a limit` });
     else write(key, value, at('unified', key));
   }
   return { writes, problems };
 }
+
+/** Core cgroup files that are not limits: writing them would move host processes in, kill or freeze. */
+const membershipFiles = new Set(['cgroup.procs', 'cgroup.threads', 'cgroup.kill', 'cgroup.freeze', 'cgroup.subtree_control', 'cgroup.type']);
 
 /** runc's blkio weight [10, 1000] → io.weight [1, 10000]. */
 export function blkioToIoWeight(weight: number): number {
