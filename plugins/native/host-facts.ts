@@ -47,7 +47,7 @@ export function cgroupLayout(mountinfo: string): Pick<HostFacts, 'cgroupV1' | 'c
 }
 
 /** The user's home directory in the container's /etc/passwd, as runc sets HOME. */
-function homeOf(rootfs: string, uid: number): string | undefined {
+export function homeOf(rootfs: string, uid: number): string | undefined {
   try {
     for (const line of readFileSync(join(rootfs, 'etc', 'passwd'), 'utf8').split('\n')) {
       const fields = line.split(':');
