@@ -1,4 +1,4 @@
-import type { Process, Seccomp } from '../../core/plugin-api.js';
+import type { Namespace, Process, Seccomp } from '../../core/plugin-api.js';
 import { closeAndExecOps, consoleSetupOp, containerEnv, cpuList, identityOps, joinOrder, nsFlags, processSettingOps } from './plan.js';
 import { seccompOps } from './seccomp.js';
 import { PlanFlag, type Plan, type PlanOp } from './wire.js';
@@ -9,7 +9,7 @@ import { PlanFlag, type Plan, type PlanOp } from './wire.js';
  * measured by native-exec.ts. runc's order:
  *  PRE     (the helper, still in berth's namespaces) open the cgroup.procs files, the console
  *          socket and the seccomp filter while host paths resolve, then open and join the
- *          init's namespaces, user first;
+ *          init's namespaces, user first (but see joinOrderFor);
  *  PARENT  put the child in the cgroups, report its pid, release it, wait until it exec'd;
  *  CHILD   the pty, kernel settings, identity and capabilities, seccomp, close fds, exec.
  * No namespace is created (cloneFlags 0): a joined pid namespace applies to the clone.
@@ -34,6 +34,8 @@ export interface ExecPlanInput {
   consoleSocket?: string;
   /** --preserve-fds N */
   preserveFds: number;
+  /** linux.namespaces of the container's config: how create made or entered each namespace. */
+  containerNamespaces: readonly Namespace[];
   host: ExecHostFacts;
 }
 
@@ -53,7 +55,7 @@ export function compileExecPlan(input: ExecPlanInput): Plan {
   // The filter is built with the host's libseccomp (dlopen) and inherited by the clone.
   if (seccomp) pre.push(...seccompOps(seccomp));
   pre.push({ op: 'EXEC_STATUS_PIPE', args: [] });
-  const joins = [...host.namespaces].sort((a, b) => joinOrder.indexOf(a.type) - joinOrder.indexOf(b.type));
+  const joins = joinOrderFor(host.namespaces, input.containerNamespaces);
   if (joins.length > 0) pre.push({ op: 'JOIN_NAMESPACES', args: joins.flatMap((ns) => [ns.path, nsFlags[ns.type]!]) });
 
   if (host.cgroupProcs.length > 0) parent.push({ op: 'JOIN_CGROUPS', args: [] });
@@ -69,4 +71,17 @@ export function compileExecPlan(input: ExecPlanInput): Plan {
   child.push(...closeAndExecOps(process, input.preserveFds, containerEnv(process.env ?? [], host.home, 0)));
 
   return { flags: input.detach ? 0 : PlanFlag.foreground, cloneFlags: 0, pre, parent, child };
+}
+
+/**
+ * The user namespace first, so that the others are joined with its privileges. Except when create
+ * made the user namespace (clone): what it entered or made before that, namespaces given by path
+ * and a new time namespace (unshared before the clone, see plan.ts), belongs to an outer user
+ * namespace whose privileges the helper gives up on joining the container's: those go first.
+ */
+function joinOrderFor<T extends { type: string }>(joins: readonly T[], config: readonly Namespace[]): T[] {
+  const madeUserNs = config.some((n) => n.type === 'user' && !n.path);
+  const outer = (type: string) => madeUserNs && type !== 'user' && config.some((n) => n.type === type && (n.path !== undefined || type === 'time'));
+  const rank = (type: string) => (outer(type) ? -joinOrder.length : 0) + joinOrder.indexOf(type);
+  return [...joins].sort((a, b) => rank(a.type) - rank(b.type));
 }

@@ -31,6 +31,7 @@ export async function execInContainer(ctx: ContainerContext, request: ExecReques
     detach: request.detach,
     consoleSocket: request.consoleSocket,
     preserveFds: request.preserveFds,
+    containerNamespaces: ctx.spec.linux?.namespaces ?? [],
     host: measureContainer(ctx, request),
   });
 

@@ -49,5 +49,5 @@ export function execCgroupDirs(layout: CgroupLayout, entries: readonly string[])
 }
 
 function below(base: string, sub: string | undefined): string {
-  return sub === undefined ? base : posix.join(base, sub);
+  return sub === undefined ? base : posix.resolve(base, `./${sub}`);
 }
