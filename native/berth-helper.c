@@ -1053,7 +1053,6 @@ static int recv_fd(int sock) {
 
 /* `run -t` without --console-socket: relay between our stdio and the container's pty, as runc does. */
 static void relay_console(void) {
-    close(console_socket_fd);
     int master = recv_fd(console_relay_fd);
     close(console_relay_fd);
     if (master < 0) return; /* the container failed before its terminal existed */
@@ -1117,6 +1116,8 @@ static int run_plan(void) {
     }
     close(release_pipe[0]);
     if (exec_pipe[1] >= 0) close(exec_pipe[1]);
+    /* The child has its copy of a console socket made in PRE: once it sent the pty, the socket closes. */
+    if (console_socket_fd >= 0) close(console_socket_fd);
     run_section(1, &sections[1]);
     close(release_pipe[1]);
     if (!(flags & BERTH_PLAN_FOREGROUND)) return 0;

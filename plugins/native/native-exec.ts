@@ -19,7 +19,7 @@ import { encodePlan } from './wire.js';
 export async function execInContainer(ctx: ContainerContext, request: ExecRequest): Promise<ExecStarted> {
   const { process } = request;
   const problems = validateForNative({ ...ctx.spec, process });
-  if (problems.length > 0) throw RuntimeError.invalidSpec(problems, 'the exec process');
+  if (problems.length > 0) throw RuntimeError.invalidSpec(problems, 'exec process');
   const seccomp = ctx.spec.linux?.seccomp;
   if (seccomp?.listenerPath && usesNotify(seccomp)) {
     throw new RuntimeError('UNSUPPORTED', `${ctx.id}: exec is not implemented by the native backend for a container whose seccomp filter notifies a listener (/linux/seccomp/listenerPath)`);
