@@ -753,9 +753,9 @@ static void run_op(const op_t *op) {
         int preserved = (int)N(op, 0);
         int keep = -1;
         if (status_fd != STATUS_FD) {
-            /* exec's status pipe stays, close-on-exec, above the preserved fds' old and new places. */
+            /* exec's status pipe stays, close-on-exec, above the preserved fds' old and new places. An
+             * RLIMIT_NOFILE too low for that drops it: a failing EXEC then says so on stderr, as at create. */
             keep = fcntl(status_fd, F_DUPFD_CLOEXEC, PRESERVE_BASE + preserved);
-            if (keep < 0) fail(errno, "move the status pipe");
             close(status_fd);
             status_fd = keep;
         }
@@ -779,7 +779,7 @@ static void run_op(const op_t *op) {
         for (uint32_t i = 1 + argc, j = 0; i < op->argc; i++, j++) envp[j] = (char *)S(op, i);
         exec_with_path(argv[0], argv, envp);
         /* exec watches its status pipe; at create the status fd is closed by now and, as runc, the failure goes to stderr. */
-        if (status_fd != STATUS_FD) fail(errno, "exec \"%s\"", argv[0]);
+        if (status_fd >= 0 && status_fd != STATUS_FD) fail(errno, "exec \"%s\"", argv[0]);
         dprintf(2, "berth: exec \"%s\": %s\n", argv[0], strerror(errno));
         _exit(127);
     }
@@ -1110,6 +1110,8 @@ static int run_plan(void) {
             close(exec_pipe[0]);
             status_fd = exec_pipe[1];
         }
+        /* The cgroup.procs files are the parent's to write: a low RLIMIT_NOFILE must not count them. */
+        for (int i = 0; i < cgroup_procs_count; i++) close(cgroup_procs[i].fd);
         if (console_relay_fd >= 0) close(console_relay_fd);
         run_section(2, &sections[2]);
         fail(0, "the plan ended without EXEC");

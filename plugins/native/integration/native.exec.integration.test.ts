@@ -132,6 +132,15 @@ suite(`native backend: exec${nativeSkipReason ? ` (skipped: ${nativeSkipReason})
     expect(berth('exec', '-p', file, 'pj1')).toEqual({ code: 0, stdout: 'from-json /home/user\n/tmp\n1000\n1000\n0077\n100\n200\n500\nNoNewPrivs:\t1\n', stderr: '' });
   });
 
+  it('a low RLIMIT_NOFILE does not stop the container or the exec\'d process from starting', () => {
+    // The helper's own fds (a cgroup.procs file per hierarchy, pipes) must not count against the limit.
+    running('nf1', (c) => (c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 16, hard: 16 }]));
+    const file = join(scratch.dir, 'process.json');
+    writeFileSync(file, JSON.stringify({ args: ['sh', '-c', 'ulimit -n; ls /proc/$$/fd; true'], cwd: '/', user: { uid: 0, gid: 0 }, rlimits: [{ type: 'RLIMIT_NOFILE', soft: 10, hard: 10 }] }));
+    expect(berth('exec', '-p', file, 'nf1')).toEqual({ code: 0, stdout: '10\n0\n1\n2\n', stderr: '' });
+    expect(berth('exec', 'nf1', 'sh', '-c', 'ulimit -n')).toEqual({ code: 0, stdout: '16\n', stderr: '' });
+  });
+
   it('--detach returns once the process runs, and --pid-file holds its host pid', () => {
     const pid = running('dt1');
     const pidFile = join(scratch.dir, 'exec.pid');
