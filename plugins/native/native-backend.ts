@@ -152,7 +152,7 @@ export function createNativeBackend(): Backend {
 export async function exitStatus(id: string, session: HelperSession): Promise<number> {
   for (;;) {
     const line = await session.nextLine();
-    if (line === undefined) throw new RuntimeError('BACKEND', `${id}: the native helper exited without reporting the container's exit status`);
+    if (line === undefined) throw new RuntimeError('BACKEND', `${id}: the native helper exited without reporting the process's exit status`);
     const [word, ...rest] = line.split(' ');
     if (word === 'exit') return Number(rest[0]);
     if (word === 'error') throw helperError(id, rest);
