@@ -85,6 +85,10 @@ static int idmapped_count;
 #define MAX_CGROUP_PROCS 32
 static struct { int fd; const char *path; } cgroup_procs[MAX_CGROUP_PROCS];
 static int cgroup_procs_count;
+/* exec (EXEC_STATUS_PIPE): the child's own close-on-exec status channel, which WAIT_EXEC reads; the
+ * child's errors go to status_fd, which is that pipe's end in an exec's child and fd 4 otherwise. */
+static int exec_pipe[2] = {-1, -1};
+static int status_fd = STATUS_FD;
 
 static const char *op_name(uint32_t code) {
     switch (code) {
@@ -146,6 +150,9 @@ static const char *op_name(uint32_t code) {
     case BERTH_OP_OPEN_CGROUP_PROCS: return "OPEN_CGROUP_PROCS";
     case BERTH_OP_JOIN_CGROUPS: return "JOIN_CGROUPS";
     case BERTH_OP_MOUNT_TMPFS_COPYUP_IN_ROOT: return "MOUNT_TMPFS_COPYUP_IN_ROOT";
+    case BERTH_OP_JOIN_NAMESPACES: return "JOIN_NAMESPACES";
+    case BERTH_OP_EXEC_STATUS_PIPE: return "EXEC_STATUS_PIPE";
+    case BERTH_OP_WAIT_EXEC: return "WAIT_EXEC";
     default: return "UNKNOWN";
     }
 }
@@ -161,9 +168,9 @@ static void fail(int err, const char *fmt, ...) {
     for (char *p = message; *p; p++)
         if (*p == '\n') *p = ' ';
     if (err)
-        dprintf(STATUS_FD, "error %s %d %s %d %s: %s\n", current_section, current_index, current_op, err, message, strerror(err));
+        dprintf(status_fd, "error %s %d %s %d %s: %s\n", current_section, current_index, current_op, err, message, strerror(err));
     else
-        dprintf(STATUS_FD, "error %s %d %s 0 %s\n", current_section, current_index, current_op, message);
+        dprintf(status_fd, "error %s %d %s 0 %s\n", current_section, current_index, current_op, message);
     _exit(1);
 }
 
@@ -393,6 +400,12 @@ static int read_line(int fd, char *buf, size_t cap) {
     }
     buf[n] = 0;
     return n > 0;
+}
+
+/* Close fds first..last (close_range, or one by one on an old kernel). */
+static void close_fds(unsigned first, unsigned last) {
+    if (first > last || syscall(SYS_close_range, first, last, 0) == 0) return;
+    for (unsigned fd = first; fd < 1024 && fd <= last; fd++) close((int)fd);
 }
 
 static int cap_last_cap(void) {
@@ -787,10 +800,22 @@ static void run_op(const op_t *op) {
     }
     case BERTH_OP_CLOSE_FDS: {
         int preserved = (int)N(op, 0);
+        int keep = -1;
+        if (status_fd != STATUS_FD) {
+            /* exec's status pipe stays, close-on-exec, above the preserved fds' old and new places. An
+             * RLIMIT_NOFILE too low for that drops it: a failing EXEC then says so on stderr, as at create. */
+            keep = fcntl(status_fd, F_DUPFD_CLOEXEC, PRESERVE_BASE + preserved);
+            close(status_fd);
+            status_fd = keep;
+        }
         for (int i = 0; i < preserved; i++)
             if (dup2(PRESERVE_BASE + i, 3 + i) < 0) fail(errno, "move preserved fd %d to %d", PRESERVE_BASE + i, 3 + i);
-        if (syscall(SYS_close_range, 3 + preserved, ~0U, 0) < 0)
-            for (int fd = 3 + preserved; fd < 1024; fd++) close(fd);
+        if (keep >= 0) {
+            close_fds(3 + (unsigned)preserved, (unsigned)keep - 1);
+            close_fds((unsigned)keep + 1, ~0U);
+        } else {
+            close_fds(3 + (unsigned)preserved, ~0U);
+        }
         break;
     }
     case BERTH_OP_EXEC: {
@@ -802,7 +827,8 @@ static void run_op(const op_t *op) {
         for (uint32_t i = 0; i < argc; i++) argv[i] = (char *)S(op, 1 + i);
         for (uint32_t i = 1 + argc, j = 0; i < op->argc; i++, j++) envp[j] = (char *)S(op, i);
         exec_with_path(argv[0], argv, envp);
-        /* The status fd is closed by now: runc also reports exec failures on stderr. */
+        /* exec watches its status pipe; at create the status fd is closed by now and, as runc, the failure goes to stderr. */
+        if (status_fd >= 0 && status_fd != STATUS_FD) fail(errno, "exec \"%s\"", argv[0]);
         dprintf(2, "berth: exec \"%s\": %s\n", argv[0], strerror(errno));
         _exit(127);
     }
@@ -1022,6 +1048,37 @@ static void run_op(const op_t *op) {
         close(under);
         break;
     }
+    case BERTH_OP_JOIN_NAMESPACES: {
+        int fds[16];
+        uint32_t n = op->argc / 2;
+        if (op->argc % 2 || n > 16) fail(0, "expected up to 16 pairs of namespace path and type");
+        for (uint32_t i = 0; i < n; i++) {
+            fds[i] = open(S(op, 2 * i), O_RDONLY | O_CLOEXEC);
+            if (fds[i] < 0) fail(errno, "open namespace %s", S(op, 2 * i));
+        }
+        for (uint32_t i = 0; i < n; i++) {
+            if (setns(fds[i], (int)N(op, 2 * i + 1)) < 0) fail(errno, "join namespace %s", S(op, 2 * i));
+            close(fds[i]);
+        }
+        break;
+    }
+    case BERTH_OP_EXEC_STATUS_PIPE:
+        if (pipe2(exec_pipe, O_CLOEXEC) < 0) fail(errno, "pipe");
+        break;
+    case BERTH_OP_WAIT_EXEC: {
+        /* EOF without a word: the child exec'd (or died without saying why, which "exit" then tells). */
+        char line[1280];
+        size_t n = 0;
+        for (;;) {
+            ssize_t r = read(exec_pipe[0], line + n, sizeof line - n);
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0 || (n += (size_t)r) == sizeof line) break;
+        }
+        close(exec_pipe[0]);
+        if (n > 0) write_all(STATUS_FD, line, n, "the child's error");
+        else dprintf(STATUS_FD, "running\n");
+        break;
+    }
     case BERTH_OP_SET_DUMPABLE:
         if (prctl(PR_SET_DUMPABLE, (unsigned long)N(op, 0), 0, 0, 0) < 0) fail(errno, "PR_SET_DUMPABLE");
         break;
@@ -1058,7 +1115,6 @@ static int recv_fd(int sock) {
 
 /* `run -t` without --console-socket: relay between our stdio and the container's pty, as runc does. */
 static void relay_console(void) {
-    close(console_socket_fd);
     int master = recv_fd(console_relay_fd);
     close(console_relay_fd);
     if (master < 0) return; /* the container failed before its terminal existed */
@@ -1112,11 +1168,20 @@ static int run_plan(void) {
     if (child_pid < 0) fail(errno, "clone with flags %#llx", (unsigned long long)clone_flags);
     if (child_pid == 0) {
         close(release_pipe[1]);
+        if (exec_pipe[1] >= 0) {
+            close(exec_pipe[0]);
+            status_fd = exec_pipe[1];
+        }
+        /* The cgroup.procs files are the parent's to write: a low RLIMIT_NOFILE must not count them. */
+        for (int i = 0; i < cgroup_procs_count; i++) close(cgroup_procs[i].fd);
         if (console_relay_fd >= 0) close(console_relay_fd);
         run_section(2, &sections[2]);
         fail(0, "the plan ended without EXEC");
     }
     close(release_pipe[0]);
+    if (exec_pipe[1] >= 0) close(exec_pipe[1]);
+    /* The child has its copy of a console socket made in PRE: once it sent the pty, the socket closes. */
+    if (console_socket_fd >= 0) close(console_socket_fd);
     run_section(1, &sections[1]);
     close(release_pipe[1]);
     if (!(flags & BERTH_PLAN_FOREGROUND)) return 0;

@@ -36,7 +36,7 @@ export function cgroupMountFacts(layout: CgroupLayout): Pick<HostFacts, 'cgroupV
 }
 
 /** The user's home directory in the container's /etc/passwd, as runc sets HOME. */
-function homeOf(rootfs: string, uid: number): string | undefined {
+export function homeOf(rootfs: string, uid: number): string | undefined {
   try {
     for (const line of readFileSync(join(rootfs, 'etc', 'passwd'), 'utf8').split('\n')) {
       const fields = line.split(':');

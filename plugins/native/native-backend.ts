@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, constants as fsConstants } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { RuntimeError, type Backend, type ContainerContext, type CreateContext, type HookPoint } from '../../core/plugin-api.js';
+import { RuntimeError, type Backend, type ContainerContext, type CreateContext, type HookPoint, type Process } from '../../core/plugin-api.js';
 import { cgroupPids, destroyCgroups, procsFiles, setFrozen, signalAll } from './cgroups/cgroup-manager.js';
 import { readStats } from './cgroups/stats.js';
 import { helperPath } from './helper-path.js';
@@ -23,7 +23,7 @@ export function createNativeBackend(): Backend {
     ownHooks: new Set(['createContainer', 'startContainer']),
 
     async create(ctx: CreateContext) {
-      checkHostSupport(ctx);
+      checkHostSupport(ctx.spec.process);
       const helper = helperPath();
       const execFifo = fifoPath(ctx.stateDir);
       const listenFds = Number(process.env.LISTEN_FDS ?? 0) || 0;
@@ -143,15 +143,24 @@ export function createNativeBackend(): Backend {
     async wait(ctx) {
       const session = foregroundSessions.get(ctx.id);
       if (!session) throw new RuntimeError('BACKEND', `${ctx.id}: no foreground helper to wait for`);
-      for (;;) {
-        const line = await session.nextLine();
-        if (line === undefined) throw new RuntimeError('BACKEND', `${ctx.id}: the native helper exited without reporting the container's exit status`);
-        const [word, ...rest] = line.split(' ');
-        if (word === 'exit') return Number(rest[0]);
-        if (word === 'error') throw helperError(ctx.id, rest);
-      }
+      return exitStatus(ctx.id, session);
+    },
+
+    async exec(ctx, request) {
+      return (await import('./native-exec.js')).execInContainer(ctx, request);
     },
   };
+}
+
+/** The exit status a foreground helper reports ("exit N"). */
+export async function exitStatus(id: string, session: HelperSession): Promise<number> {
+  for (;;) {
+    const line = await session.nextLine();
+    if (line === undefined) throw new RuntimeError('BACKEND', `${id}: the native helper exited without reporting the process's exit status`);
+    const [word, ...rest] = line.split(' ');
+    if (word === 'exit') return Number(rest[0]);
+    if (word === 'error') throw helperError(id, rest);
+  }
 }
 
 /** The create-phase hooks at the helper's sync point: prestart and createRuntime on the host, createContainer inside. */
@@ -235,12 +244,12 @@ function releaseExecFifo(id: string, fifo: string, pid: number): void {
   rmSync(fifo, { force: true });
 }
 
-function helperError(id: string, fields: string[]): RuntimeError {
+export function helperError(id: string, fields: string[]): RuntimeError {
   const [section, index, op, errno, ...message] = fields;
   return new RuntimeError('SYSTEM', `${id}: ${message.join(' ')} (${op} failed in the ${section} step ${index}, errno ${errno})`);
 }
 
-function signal(pid: number, sig: number | NodeJS.Signals): void {
+export function signal(pid: number, sig: number | NodeJS.Signals): void {
   try {
     process.kill(pid, sig);
   } catch (e) {
@@ -248,8 +257,7 @@ function signal(pid: number, sig: number | NodeJS.Signals): void {
   }
 }
 
-function checkHostSupport(ctx: CreateContext): void {
-  const process = ctx.spec.process;
+export function checkHostSupport(process: Process | undefined): void {
   if (process?.apparmorProfile && !existsSync('/sys/kernel/security/apparmor')) {
     throw new RuntimeError('UNSUPPORTED', `/process/apparmorProfile: AppArmor is not enabled on this host, so profile ${JSON.stringify(process.apparmorProfile)} cannot be applied`);
   }
@@ -259,7 +267,7 @@ function checkHostSupport(ctx: CreateContext): void {
 }
 
 /** One run of the helper: fd 3 plan, fd 4 status lines, fd 5 answers; 6.. preserved fds. */
-class HelperSession {
+export class HelperSession {
   private readonly child: ChildProcess;
   private buffered = '';
   private readonly queue: string[] = [];
