@@ -5,7 +5,9 @@
  *
  *   berth-helper exec                          run the plan read from fd 3 (status on fd 4, answers on fd 5)
  *   berth-helper enter PID PATH ARGV0 [ARG..]  run PATH inside the namespaces of PID (hooks)
+ *   berth-helper device-filter DIR             attach the cgroup device program read on fd 0 to DIR (cgroup v2)
  */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +37,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/bpf.h>
 #include <linux/capability.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
@@ -82,6 +85,10 @@ static int idmapped_count;
 #define MAX_CGROUP_PROCS 32
 static struct { int fd; const char *path; } cgroup_procs[MAX_CGROUP_PROCS];
 static int cgroup_procs_count;
+/* exec (EXEC_STATUS_PIPE): the child's own close-on-exec status channel, which WAIT_EXEC reads; the
+ * child's errors go to status_fd, which is that pipe's end in an exec's child and fd 4 otherwise. */
+static int exec_pipe[2] = {-1, -1};
+static int status_fd = STATUS_FD;
 
 static const char *op_name(uint32_t code) {
     switch (code) {
@@ -142,6 +149,10 @@ static const char *op_name(uint32_t code) {
     case BERTH_OP_MOVE_MOUNT_IN_ROOT: return "MOVE_MOUNT_IN_ROOT";
     case BERTH_OP_OPEN_CGROUP_PROCS: return "OPEN_CGROUP_PROCS";
     case BERTH_OP_JOIN_CGROUPS: return "JOIN_CGROUPS";
+    case BERTH_OP_MOUNT_TMPFS_COPYUP_IN_ROOT: return "MOUNT_TMPFS_COPYUP_IN_ROOT";
+    case BERTH_OP_JOIN_NAMESPACES: return "JOIN_NAMESPACES";
+    case BERTH_OP_EXEC_STATUS_PIPE: return "EXEC_STATUS_PIPE";
+    case BERTH_OP_WAIT_EXEC: return "WAIT_EXEC";
     default: return "UNKNOWN";
     }
 }
@@ -157,9 +168,9 @@ static void fail(int err, const char *fmt, ...) {
     for (char *p = message; *p; p++)
         if (*p == '\n') *p = ' ';
     if (err)
-        dprintf(STATUS_FD, "error %s %d %s %d %s: %s\n", current_section, current_index, current_op, err, message, strerror(err));
+        dprintf(status_fd, "error %s %d %s %d %s: %s\n", current_section, current_index, current_op, err, message, strerror(err));
     else
-        dprintf(STATUS_FD, "error %s %d %s 0 %s\n", current_section, current_index, current_op, message);
+        dprintf(status_fd, "error %s %d %s 0 %s\n", current_section, current_index, current_op, message);
     _exit(1);
 }
 
@@ -391,6 +402,12 @@ static int read_line(int fd, char *buf, size_t cap) {
     return n > 0;
 }
 
+/* Close fds first..last (close_range, or one by one on an old kernel). */
+static void close_fds(unsigned first, unsigned last) {
+    if (first > last || syscall(SYS_close_range, first, last, 0) == 0) return;
+    for (unsigned fd = first; fd < 1024 && fd <= last; fd++) close((int)fd);
+}
+
 static int cap_last_cap(void) {
     int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
     char buf[16] = {0};
@@ -515,6 +532,51 @@ static int userns_with_maps(const char *uid_map, const char *gid_map) {
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
     if (fd < 0) fail(err, "open %s", path);
     return fd;
+}
+
+/* tmpcopyup: copy the tree under directory `from` into `to` (files, directories, symlinks and
+ * device nodes, with modes and owners), never following a symlink. */
+static void copy_tree(int from, int to) {
+    int listing = openat(from, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *dir = listing < 0 ? NULL : fdopendir(listing);
+    if (!dir) fail(errno, "tmpcopyup: list a directory");
+    struct dirent *e;
+    while ((e = readdir(dir))) {
+        const char *name = e->d_name;
+        if (!strcmp(name, ".") || !strcmp(name, "..")) continue;
+        struct stat st;
+        if (fstatat(from, name, &st, AT_SYMLINK_NOFOLLOW) < 0) fail(errno, "tmpcopyup: stat %s", name);
+        if (S_ISDIR(st.st_mode)) {
+            if (mkdirat(to, name, 0700) < 0 && errno != EEXIST) fail(errno, "tmpcopyup: mkdir %s", name);
+            int a = openat(from, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            int b = openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (a < 0 || b < 0) fail(errno, "tmpcopyup: open %s", name);
+            copy_tree(a, b);
+            close(a);
+            close(b);
+        } else if (S_ISREG(st.st_mode)) {
+            int a = openat(from, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+            int b = openat(to, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+            if (a < 0 || b < 0) fail(errno, "tmpcopyup: open %s", name);
+            char buf[65536];
+            ssize_t n;
+            while ((n = read(a, buf, sizeof buf)) > 0) write_all(b, buf, (size_t)n, name);
+            if (n < 0) fail(errno, "tmpcopyup: read %s", name);
+            close(a);
+            close(b);
+        } else if (S_ISLNK(st.st_mode)) {
+            char target[PATH_MAX];
+            ssize_t n = readlinkat(from, name, target, sizeof target - 1);
+            if (n < 0) fail(errno, "tmpcopyup: readlink %s", name);
+            target[n] = 0;
+            if (symlinkat(target, to, name) < 0) fail(errno, "tmpcopyup: symlink %s", name);
+        } else if (mknodat(to, name, st.st_mode, st.st_rdev) < 0) {
+            fail(errno, "tmpcopyup: mknod %s", name);
+        }
+        if (fchownat(to, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0) fail(errno, "tmpcopyup: chown %s", name);
+        if (!S_ISLNK(st.st_mode) && fchmodat(to, name, st.st_mode & 07777, 0) < 0) fail(errno, "tmpcopyup: chmod %s", name);
+    }
+    closedir(dir);
 }
 
 static void run_op(const op_t *op) {
@@ -738,10 +800,22 @@ static void run_op(const op_t *op) {
     }
     case BERTH_OP_CLOSE_FDS: {
         int preserved = (int)N(op, 0);
+        int keep = -1;
+        if (status_fd != STATUS_FD) {
+            /* exec's status pipe stays, close-on-exec, above the preserved fds' old and new places. An
+             * RLIMIT_NOFILE too low for that drops it: a failing EXEC then says so on stderr, as at create. */
+            keep = fcntl(status_fd, F_DUPFD_CLOEXEC, PRESERVE_BASE + preserved);
+            close(status_fd);
+            status_fd = keep;
+        }
         for (int i = 0; i < preserved; i++)
             if (dup2(PRESERVE_BASE + i, 3 + i) < 0) fail(errno, "move preserved fd %d to %d", PRESERVE_BASE + i, 3 + i);
-        if (syscall(SYS_close_range, 3 + preserved, ~0U, 0) < 0)
-            for (int fd = 3 + preserved; fd < 1024; fd++) close(fd);
+        if (keep >= 0) {
+            close_fds(3 + (unsigned)preserved, (unsigned)keep - 1);
+            close_fds((unsigned)keep + 1, ~0U);
+        } else {
+            close_fds(3 + (unsigned)preserved, ~0U);
+        }
         break;
     }
     case BERTH_OP_EXEC: {
@@ -753,7 +827,8 @@ static void run_op(const op_t *op) {
         for (uint32_t i = 0; i < argc; i++) argv[i] = (char *)S(op, 1 + i);
         for (uint32_t i = 1 + argc, j = 0; i < op->argc; i++, j++) envp[j] = (char *)S(op, i);
         exec_with_path(argv[0], argv, envp);
-        /* The status fd is closed by now: runc also reports exec failures on stderr. */
+        /* exec watches its status pipe; at create the status fd is closed by now and, as runc, the failure goes to stderr. */
+        if (status_fd >= 0 && status_fd != STATUS_FD) fail(errno, "exec \"%s\"", argv[0]);
         dprintf(2, "berth: exec \"%s\": %s\n", argv[0], strerror(errno));
         _exit(127);
     }
@@ -830,7 +905,9 @@ static void run_op(const op_t *op) {
     case BERTH_OP_SECCOMP_RULE: {
         if (!seccomp.ctx) fail(0, "SECCOMP_RULE before SECCOMP_INIT");
         int nr = seccomp.resolve_name(S(op, 0));
-        if (nr < 0) break; /* unknown here: skipped, as runc does */
+        /* __NR_SCMP_ERROR: unknown here, skipped as runc does. Other negative numbers are
+         * libseccomp's pseudo-syscalls (socketcall, ipc on x86), which are real rules. */
+        if (nr == -1) break;
         uint32_t count = (uint32_t)N(op, 2);
         if (count > 6 || op->argc < 3 + 4 * count) fail(0, "malformed rule for %s", S(op, 0));
         struct scmp_arg_cmp cmp[6];
@@ -960,6 +1037,48 @@ static void run_op(const op_t *op) {
         }
         cgroup_procs_count = 0;
         break;
+    case BERTH_OP_MOUNT_TMPFS_COPYUP_IN_ROOT: {
+        int under = open_in_root(S(op, 0), S(op, 1), 1, 0);
+        if (mount("tmpfs", fd_path(under, fdbuf, sizeof fdbuf), "tmpfs", (unsigned long)N(op, 2), or_null(S(op, 3))) < 0)
+            fail(errno, "mount tmpfs on %s (options \"%s\")", S(op, 1), S(op, 3));
+        /* `under` still names the covered directory; a fresh lookup finds the new tmpfs. */
+        int top = open_in_root(S(op, 0), S(op, 1), 0, 0);
+        copy_tree(under, top);
+        close(top);
+        close(under);
+        break;
+    }
+    case BERTH_OP_JOIN_NAMESPACES: {
+        int fds[16];
+        uint32_t n = op->argc / 2;
+        if (op->argc % 2 || n > 16) fail(0, "expected up to 16 pairs of namespace path and type");
+        for (uint32_t i = 0; i < n; i++) {
+            fds[i] = open(S(op, 2 * i), O_RDONLY | O_CLOEXEC);
+            if (fds[i] < 0) fail(errno, "open namespace %s", S(op, 2 * i));
+        }
+        for (uint32_t i = 0; i < n; i++) {
+            if (setns(fds[i], (int)N(op, 2 * i + 1)) < 0) fail(errno, "join namespace %s", S(op, 2 * i));
+            close(fds[i]);
+        }
+        break;
+    }
+    case BERTH_OP_EXEC_STATUS_PIPE:
+        if (pipe2(exec_pipe, O_CLOEXEC) < 0) fail(errno, "pipe");
+        break;
+    case BERTH_OP_WAIT_EXEC: {
+        /* EOF without a word: the child exec'd (or died without saying why, which "exit" then tells). */
+        char line[1280];
+        size_t n = 0;
+        for (;;) {
+            ssize_t r = read(exec_pipe[0], line + n, sizeof line - n);
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0 || (n += (size_t)r) == sizeof line) break;
+        }
+        close(exec_pipe[0]);
+        if (n > 0) write_all(STATUS_FD, line, n, "the child's error");
+        else dprintf(STATUS_FD, "running\n");
+        break;
+    }
     case BERTH_OP_SET_DUMPABLE:
         if (prctl(PR_SET_DUMPABLE, (unsigned long)N(op, 0), 0, 0, 0) < 0) fail(errno, "PR_SET_DUMPABLE");
         break;
@@ -996,7 +1115,6 @@ static int recv_fd(int sock) {
 
 /* `run -t` without --console-socket: relay between our stdio and the container's pty, as runc does. */
 static void relay_console(void) {
-    close(console_socket_fd);
     int master = recv_fd(console_relay_fd);
     close(console_relay_fd);
     if (master < 0) return; /* the container failed before its terminal existed */
@@ -1050,11 +1168,20 @@ static int run_plan(void) {
     if (child_pid < 0) fail(errno, "clone with flags %#llx", (unsigned long long)clone_flags);
     if (child_pid == 0) {
         close(release_pipe[1]);
+        if (exec_pipe[1] >= 0) {
+            close(exec_pipe[0]);
+            status_fd = exec_pipe[1];
+        }
+        /* The cgroup.procs files are the parent's to write: a low RLIMIT_NOFILE must not count them. */
+        for (int i = 0; i < cgroup_procs_count; i++) close(cgroup_procs[i].fd);
         if (console_relay_fd >= 0) close(console_relay_fd);
         run_section(2, &sections[2]);
         fail(0, "the plan ended without EXEC");
     }
     close(release_pipe[0]);
+    if (exec_pipe[1] >= 0) close(exec_pipe[1]);
+    /* The child has its copy of a console socket made in PRE: once it sent the pty, the socket closes. */
+    if (console_socket_fd >= 0) close(console_socket_fd);
     run_section(1, &sections[1]);
     close(release_pipe[1]);
     if (!(flags & BERTH_PLAN_FOREGROUND)) return 0;
@@ -1121,6 +1248,126 @@ static int enter(int argc, char **argv) {
     return exit_status(status);
 }
 
+/* The name berth's device filters carry: replacing one leaves programs others attached in place. */
+#define DEVICE_FILTER_NAME "berth_devices"
+/* The kernel attaches at most 64 programs of one attach type to a cgroup. */
+#define MAX_CGROUP_PROGRAMS 64
+
+static int bpf(int cmd, union bpf_attr *attr) {
+    return (int)syscall(SYS_bpf, cmd, attr, sizeof *attr);
+}
+
+static int device_filter_failed(const char *what, const char *dir) {
+    dprintf(2, "berth-helper device-filter: %s %s: %s\n", what, dir, strerror(errno));
+    return 1;
+}
+
+/*
+ * `device-filter DIR`: load the BPF_PROG_TYPE_CGROUP_DEVICE program read on fd 0 (struct bpf_insn
+ * as plugins/native/cgroups/device-filter.ts compiles it), attach it to the cgroup v2 directory
+ * DIR, then detach the device filters berth attached there before. New first, old after: DIR
+ * is never without a filter, and both only ever restrict (every attached program must allow).
+ */
+static int device_filter(int argc, char **argv) {
+    if (argc != 3) {
+        dprintf(2, "usage: berth-helper device-filter CGROUP-DIR < program\n");
+        return 2;
+    }
+    const char *dir_path = argv[2];
+    /* A cgroup program has at most 1M instructions of 8 bytes. */
+    size_t cap = (size_t)8 << 20, len = 0;
+    unsigned char *insns = malloc(cap);
+    if (!insns) return device_filter_failed("allocate the program for", dir_path);
+    for (;;) {
+        ssize_t n = read(0, insns + len, cap - len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return device_filter_failed("read on fd 0 the program for", dir_path);
+        if (n == 0) break;
+        len += (size_t)n;
+        if (len == cap) {
+            errno = EFBIG;
+            return device_filter_failed("read on fd 0 the program for", dir_path);
+        }
+    }
+    if (len == 0 || len % 8 != 0) {
+        dprintf(2, "berth-helper device-filter: the program on fd 0 must be whole 8-byte instructions, got %zu bytes\n", len);
+        return 1;
+    }
+    int dir = open(dir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) return device_filter_failed("open", dir_path);
+
+    /* Listed before attaching, so the new program is not among them. */
+    __u32 old_ids[MAX_CGROUP_PROGRAMS];
+    union bpf_attr query;
+    memset(&query, 0, sizeof query);
+    query.query.target_fd = (__u32)dir;
+    query.query.attach_type = BPF_CGROUP_DEVICE;
+    query.query.prog_ids = (__u64)(uintptr_t)old_ids;
+    query.query.prog_cnt = MAX_CGROUP_PROGRAMS;
+    if (bpf(BPF_PROG_QUERY, &query) < 0) return device_filter_failed("list the device programs attached to", dir_path);
+
+    /* Before Linux 5.11 a program's memory counts against RLIMIT_MEMLOCK; where it may not be raised, the load says so. */
+    struct rlimit unlimited = {RLIM_INFINITY, RLIM_INFINITY};
+    setrlimit(RLIMIT_MEMLOCK, &unlimited);
+
+    union bpf_attr load;
+    memset(&load, 0, sizeof load);
+    load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+    load.expected_attach_type = BPF_CGROUP_DEVICE;
+    load.insns = (__u64)(uintptr_t)insns;
+    load.insn_cnt = (__u32)(len / 8);
+    /* The program calls no kernel helpers, so no GPL-only ones: the project's own license. */
+    load.license = (__u64)(uintptr_t)"Apache";
+    memcpy(load.prog_name, DEVICE_FILTER_NAME, sizeof DEVICE_FILTER_NAME);
+    int prog = bpf(BPF_PROG_LOAD, &load);
+    if (prog < 0) {
+        int err = errno;
+        /* Again with the verifier's log, to say why. */
+        static char log[1 << 16];
+        load.log_level = 1;
+        load.log_buf = (__u64)(uintptr_t)log;
+        load.log_size = sizeof log;
+        bpf(BPF_PROG_LOAD, &load);
+        dprintf(2, "berth-helper device-filter: load the device program for %s: %s%s%s\n", dir_path, strerror(err), log[0] ? "\n" : "", log);
+        return 1;
+    }
+    union bpf_attr attach;
+    memset(&attach, 0, sizeof attach);
+    attach.target_fd = (__u32)dir;
+    attach.attach_bpf_fd = (__u32)prog;
+    attach.attach_type = BPF_CGROUP_DEVICE;
+    attach.attach_flags = BPF_F_ALLOW_MULTI;
+    if (bpf(BPF_PROG_ATTACH, &attach) < 0) return device_filter_failed("attach the device program to", dir_path);
+
+    for (__u32 i = 0; i < query.query.prog_cnt; i++) {
+        union bpf_attr by_id;
+        memset(&by_id, 0, sizeof by_id);
+        by_id.prog_id = old_ids[i];
+        int old = bpf(BPF_PROG_GET_FD_BY_ID, &by_id);
+        /* Gone meanwhile, or one an LSM keeps from us: not berth's to replace. */
+        if (old < 0 && (errno == ENOENT || errno == EPERM || errno == EACCES)) continue;
+        if (old < 0) return device_filter_failed("open a device program attached to", dir_path);
+        struct bpf_prog_info info;
+        memset(&info, 0, sizeof info);
+        union bpf_attr get_info;
+        memset(&get_info, 0, sizeof get_info);
+        get_info.info.bpf_fd = (__u32)old;
+        get_info.info.info_len = sizeof info;
+        get_info.info.info = (__u64)(uintptr_t)&info;
+        if (bpf(BPF_OBJ_GET_INFO_BY_FD, &get_info) < 0) return device_filter_failed("read a device program attached to", dir_path);
+        if (strncmp(info.name, DEVICE_FILTER_NAME, sizeof info.name) == 0) {
+            union bpf_attr detach;
+            memset(&detach, 0, sizeof detach);
+            detach.target_fd = (__u32)dir;
+            detach.attach_bpf_fd = (__u32)old;
+            detach.attach_type = BPF_CGROUP_DEVICE;
+            if (bpf(BPF_PROG_DETACH, &detach) < 0 && errno != ENOENT) return device_filter_failed("detach berth's earlier device program from", dir_path);
+        }
+        close(old);
+    }
+    return 0;
+}
+
 /*
  * Run from a sealed in-memory copy of ourselves (CVE-2019-5736 class): a container process that
  * opens /proc/<helper pid>/exe then gets a memfd that cannot be written, never the binary on
@@ -1175,8 +1422,9 @@ int main(int argc, char **argv) {
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     umask(0);
     if (argc >= 2 && strcmp(argv[1], "enter") == 0) return enter(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "device-filter") == 0) return device_filter(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "exec") != 0) {
-        dprintf(2, "usage: berth-helper exec | enter PID PATH ARGV0 [ARG...]\n");
+        dprintf(2, "usage: berth-helper exec | enter PID PATH ARGV0 [ARG...] | device-filter CGROUP-DIR\n");
         return 2;
     }
     return run_plan();

@@ -76,7 +76,7 @@ describe('pause and resume', () => {
     expect(stateText('p4')).toBe(before);
   });
 
-  it('kill reaches a paused container, and delete --force resumes it before killing it (a frozen process would not die)', async () => {
+  it('kill reaches a paused container, and delete --force kills and thaws it (a frozen process would not die otherwise)', async () => {
     f = engineFixture();
     const pid = await f.container('p5');
     await f.pause.pause('p5');

@@ -7,7 +7,7 @@ import type { ContainerRecord } from '../state/container-record.js';
 import { liveness } from '../state/process-identity.js';
 import type { StateStore } from '../state/state-store.js';
 import { runHooks } from './hooks-runner.js';
-import { killAndWait } from './process-control.js';
+import { killAndWait, signalIfAlive } from './process-control.js';
 import { callBackend } from './backend-call.js';
 import { hookState } from './state.js';
 
@@ -45,8 +45,17 @@ export async function destroyContainer(
     if (!options.force) throw e;
     log.warn(`${record.id}: ${describeCause(e)}; removing the container anyway`);
   }
-  // Only a live process needs thawing: a paused container whose process died is simply stopped.
-  if (record.paused && ctx && record.init && liveness(record.init) === 'alive') await thawBeforeKill(registry, log, record, ctx, options.force);
+  // Only a live process needs it: a paused container whose process died is simply stopped.
+  if (record.init && record.paused && ctx && liveness(record.init) === 'alive') {
+    // A frozen process takes SIGKILL only once thawed (the cgroup v1 freezer keeps it pending):
+    // the signal goes first, then the thaw, so nothing of the container runs in between.
+    signalIfAlive(record.init, 9);
+    const frozen = ctx;
+    await registry
+      .backend(record.backend.name)
+      .then((backend) => backend.resume?.(frozen))
+      .catch((e) => log.warn(`${record.id}: cannot thaw the paused container before killing it: ${describeCause(e)}`));
+  }
   if (record.init) await killAndWait(record.init);
   if (ctx) {
     let backend: Backend | undefined;
@@ -67,19 +76,4 @@ export async function destroyContainer(
     }
   }
   store.remove(record.id);
-}
-
-/**
- * A frozen process does not die of SIGKILL until it is thawed (the cgroup v1 freezer keeps the
- * signal pending), so a paused container is resumed before it is killed, as runc's destroy
- * does. With `force`, a backend that cannot resume is logged and the kill tried anyway.
- */
-async function thawBeforeKill(registry: BackendRegistry, log: Logger, record: ContainerRecord, ctx: ContainerContext, force: boolean): Promise<void> {
-  try {
-    const backend = await registry.backend(record.backend.name);
-    if (backend.resume) await callBackend(record.backend.name, 'resume', () => backend.resume!(ctx));
-  } catch (e) {
-    if (!force) throw e;
-    log.warn(`${record.id}: could not resume the paused container before killing it: ${describeCause(e)}`);
-  }
 }

@@ -19,6 +19,10 @@ export const nativeDescriptor: BackendDescriptor = {
       namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'],
       capabilities: [...linuxCapabilities],
       mountExtensions: { idmap: { enabled: true } },
+      // systemd: false because berth makes systemd-style paths on cgroupfs itself (see cgroups/cgroup-path.ts).
+      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
+      apparmor: { enabled: true },
+      selinux: { enabled: true },
       seccomp: {
         enabled: true,
         actions: ['SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE', 'SCMP_ACT_TRAP'],

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Spec } from '../../core/plugin-api.js';
 import { MS, parseMountOptions } from './mount-options.js';
 import { resolveSource, type HostFacts } from './plan.js';
+import { hostCgroupLayout, type CgroupLayout } from './cgroups/layout.js';
 
 /** What the plan compiler needs to know about this host and bundle, measured once at create. */
 export function measureHost(spec: Spec, bundle: string, rootfs: string): HostFacts {
@@ -13,7 +14,7 @@ export function measureHost(spec: Spec, bundle: string, rootfs: string): HostFac
     const source = resolveSource(mount.source, bundle);
     pathKinds[source] = kindOf(source);
   }
-  const { cgroupV1, cgroup2 } = cgroupLayout(readFileSync('/proc/self/mountinfo', 'utf8'));
+  const { cgroupV1, cgroup2 } = cgroupMountFacts(hostCgroupLayout());
   return { pathKinds, cgroupV1, cgroup2, home: homeOf(rootfs, spec.process?.user.uid ?? 0) };
 }
 
@@ -26,28 +27,16 @@ function kindOf(path: string): HostFacts['pathKinds'][string] {
   }
 }
 
-/** cgroup hierarchies mounted under /sys/fs/cgroup, from mountinfo. */
-export function cgroupLayout(mountinfo: string): Pick<HostFacts, 'cgroupV1' | 'cgroup2'> {
-  const cgroupV1: HostFacts['cgroupV1'] = [];
-  let cgroup2: HostFacts['cgroup2'] = 'none';
-  for (const line of mountinfo.split('\n')) {
-    const [before, after] = line.split(' - ');
-    if (!before || !after) continue;
-    const mountPoint = before.split(' ')[4] ?? '';
-    const [fsType, , superOptions = ''] = after.split(' ');
-    if (fsType === 'cgroup2') {
-      if (mountPoint === '/sys/fs/cgroup') cgroup2 = 'pure';
-      else if (mountPoint === '/sys/fs/cgroup/unified') cgroup2 = 'unified';
-    } else if (fsType === 'cgroup' && mountPoint.startsWith('/sys/fs/cgroup/')) {
-      const options = superOptions.split(',').filter((o) => o !== 'rw' && o !== 'ro').join(',');
-      cgroupV1.push({ dir: mountPoint.slice('/sys/fs/cgroup/'.length), options });
-    }
-  }
+/** The host's cgroup hierarchies, as a `cgroup` mount inside the container reproduces them. */
+export function cgroupMountFacts(layout: CgroupLayout): Pick<HostFacts, 'cgroupV1' | 'cgroup2'> {
+  const under = '/sys/fs/cgroup/';
+  const cgroupV1 = layout.v1.filter((h) => h.mountPoint.startsWith(under)).map((h) => ({ dir: h.mountPoint.slice(under.length), options: h.options }));
+  const cgroup2 = layout.v2?.mountPoint === '/sys/fs/cgroup' ? 'pure' : layout.v2 ? 'unified' : 'none';
   return { cgroupV1, cgroup2 };
 }
 
 /** The user's home directory in the container's /etc/passwd, as runc sets HOME. */
-function homeOf(rootfs: string, uid: number): string | undefined {
+export function homeOf(rootfs: string, uid: number): string | undefined {
   try {
     for (const line of readFileSync(join(rootfs, 'etc', 'passwd'), 'utf8').split('\n')) {
       const fields = line.split(':');

@@ -129,7 +129,7 @@ export const recursiveOptions = new Set([
 ]);
 
 /** Every option name berth understands (for `features`). */
-export const knownMountOptions = [...Object.keys(flagOptions), ...Object.keys(propagationOptions), ...Object.keys(recursiveTable), 'idmap', 'ridmap'].sort();
+export const knownMountOptions = [...Object.keys(flagOptions), ...Object.keys(propagationOptions), ...Object.keys(recursiveTable), 'idmap', 'ridmap', 'tmpcopyup'].sort();
 
 /** The flags a bind mount can only get through a remount. */
 export const remountableFlags = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME | MS.NODIRATIME | MS.RELATIME | MS.STRICTATIME | MS.NOSYMFOLLOW;
@@ -142,6 +142,8 @@ export interface ParsedMountOptions {
   recursive: string[];
   /** `idmap` maps the mount itself, `ridmap` every mount below it too. */
   idmap?: 'idmap' | 'ridmap';
+  /** tmpcopyup (runc's and crun's extension): a tmpfs starts with a copy of what it covers. */
+  copyUp?: boolean;
 }
 
 export function parseMountOptions(options: readonly string[] = []): ParsedMountOptions {
@@ -150,6 +152,7 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
   const data: string[] = [];
   const recursive: string[] = [];
   let idmap: ParsedMountOptions['idmap'];
+  let copyUp = false;
   for (const option of options) {
     const known = flagOptions[option];
     if (known) {
@@ -160,9 +163,11 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
       recursive.push(option);
     } else if (option === 'idmap' || option === 'ridmap') {
       idmap = option;
+    } else if (option === 'tmpcopyup') {
+      copyUp = true;
     } else {
       data.push(option);
     }
   }
-  return { flags, propagation, data: data.join(','), recursive, ...(idmap ? { idmap } : {}) };
+  return { flags, propagation, data: data.join(','), recursive, ...(idmap ? { idmap } : {}), ...(copyUp ? { copyUp } : {}) };
 }

@@ -2,11 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, constants as fsConstants } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { RuntimeError, type Backend, type ContainerContext, type CreateContext, type HookPoint } from '../../core/plugin-api.js';
+import { RuntimeError, type Backend, type ContainerContext, type CreateContext, type HookPoint, type Process } from '../../core/plugin-api.js';
 import { cgroupPids, destroyCgroups, procsFiles, setFrozen, signalAll } from './cgroups/cgroup-manager.js';
 import { readStats } from './cgroups/stats.js';
+import { helperPath } from './helper-path.js';
 import { measureHost } from './host-facts.js';
-import { applyLimits, cgroupsOf, plannedCgroups, requireCgroups, setUpCgroups, watchOomKills } from './native-cgroups.js';
+import { applyLimits, cgroupDirsOf, cgroupsOf, plannedCgroups, requireCgroups, setUpCgroups, watchOomKills } from './native-cgroups.js';
 import { compilePlan } from './plan.js';
 import { CloneFlag, encodePlan, PlanFlag, wireVersion } from './wire.js';
 
@@ -22,7 +23,7 @@ export function createNativeBackend(): Backend {
     ownHooks: new Set(['createContainer', 'startContainer']),
 
     async create(ctx: CreateContext) {
-      checkHostSupport(ctx);
+      checkHostSupport(ctx.spec.process);
       const helper = helperPath();
       const execFifo = fifoPath(ctx.stateDir);
       const listenFds = Number(process.env.LISTEN_FDS ?? 0) || 0;
@@ -39,7 +40,8 @@ export function createNativeBackend(): Backend {
         listenFds,
         foreground: ctx.options.foreground,
         consoleSocket: ctx.options.consoleSocket,
-        cgroupProcs: procsFiles(cgroups),
+        cgroupProcs: cgroups ? procsFiles(cgroups) : [],
+        cgroupDirs: cgroups ? cgroupDirsOf(cgroups) : {},
         host,
       });
       if (diagnostics.length > 0) throw RuntimeError.invalidSpec(diagnostics, `${ctx.bundle}/config.json`);
@@ -66,7 +68,7 @@ export function createNativeBackend(): Backend {
       }
       if (ctx.options.foreground) foregroundSessions.set(ctx.id, session);
       else session.detach();
-      return { pid, backendState: { cgroups } };
+      return { pid, backendState: cgroups ? { cgroups } : {} };
     },
 
     async start(ctx: ContainerContext & { hooks: HookPoint }) {
@@ -116,6 +118,7 @@ export function createNativeBackend(): Backend {
     },
 
     async describePlan(ctx) {
+      const planned = plannedCgroups(ctx);
       const { plan, diagnostics } = compilePlan({
         id: ctx.id,
         spec: ctx.spec,
@@ -126,7 +129,8 @@ export function createNativeBackend(): Backend {
         preserveFds: ctx.options.preserveFds,
         listenFds: 0,
         foreground: ctx.options.foreground,
-        cgroupProcs: procsFiles(plannedCgroups(ctx)),
+        cgroupProcs: procsFiles(planned),
+        cgroupDirs: cgroupDirsOf(planned),
         host: measureHost(ctx.spec, ctx.bundle, ctx.rootfs),
       });
       if (diagnostics.length > 0) throw RuntimeError.invalidSpec(diagnostics, `${ctx.bundle}/config.json`);
@@ -139,15 +143,24 @@ export function createNativeBackend(): Backend {
     async wait(ctx) {
       const session = foregroundSessions.get(ctx.id);
       if (!session) throw new RuntimeError('BACKEND', `${ctx.id}: no foreground helper to wait for`);
-      for (;;) {
-        const line = await session.nextLine();
-        if (line === undefined) throw new RuntimeError('BACKEND', `${ctx.id}: the native helper exited without reporting the container's exit status`);
-        const [word, ...rest] = line.split(' ');
-        if (word === 'exit') return Number(rest[0]);
-        if (word === 'error') throw helperError(ctx.id, rest);
-      }
+      return exitStatus(ctx.id, session);
+    },
+
+    async exec(ctx, request) {
+      return (await import('./native-exec.js')).execInContainer(ctx, request);
     },
   };
+}
+
+/** The exit status a foreground helper reports ("exit N"). */
+export async function exitStatus(id: string, session: HelperSession): Promise<number> {
+  for (;;) {
+    const line = await session.nextLine();
+    if (line === undefined) throw new RuntimeError('BACKEND', `${id}: the native helper exited without reporting the process's exit status`);
+    const [word, ...rest] = line.split(' ');
+    if (word === 'exit') return Number(rest[0]);
+    if (word === 'error') throw helperError(id, rest);
+  }
 }
 
 /** The create-phase hooks at the helper's sync point: prestart and createRuntime on the host, createContainer inside. */
@@ -231,12 +244,12 @@ function releaseExecFifo(id: string, fifo: string, pid: number): void {
   rmSync(fifo, { force: true });
 }
 
-function helperError(id: string, fields: string[]): RuntimeError {
+export function helperError(id: string, fields: string[]): RuntimeError {
   const [section, index, op, errno, ...message] = fields;
   return new RuntimeError('SYSTEM', `${id}: ${message.join(' ')} (${op} failed in the ${section} step ${index}, errno ${errno})`);
 }
 
-function signal(pid: number, sig: number | NodeJS.Signals): void {
+export function signal(pid: number, sig: number | NodeJS.Signals): void {
   try {
     process.kill(pid, sig);
   } catch (e) {
@@ -244,8 +257,7 @@ function signal(pid: number, sig: number | NodeJS.Signals): void {
   }
 }
 
-function checkHostSupport(ctx: CreateContext): void {
-  const process = ctx.spec.process;
+export function checkHostSupport(process: Process | undefined): void {
   if (process?.apparmorProfile && !existsSync('/sys/kernel/security/apparmor')) {
     throw new RuntimeError('UNSUPPORTED', `/process/apparmorProfile: AppArmor is not enabled on this host, so profile ${JSON.stringify(process.apparmorProfile)} cannot be applied`);
   }
@@ -254,15 +266,8 @@ function checkHostSupport(ctx: CreateContext): void {
   }
 }
 
-/** dist/berth-helper, next to the bundle (BERTH_HELPER overrides, for tests of the sources). */
-function helperPath(): string {
-  const path = process.env.BERTH_HELPER ?? (typeof __dirname === 'string' ? join(__dirname, 'berth-helper') : '');
-  if (!path || !existsSync(path)) throw new RuntimeError('UNSUPPORTED', `the native helper ${path || 'berth-helper'} is not built: run \`npm run build\``);
-  return path;
-}
-
 /** One run of the helper: fd 3 plan, fd 4 status lines, fd 5 answers; 6.. preserved fds. */
-class HelperSession {
+export class HelperSession {
   private readonly child: ChildProcess;
   private buffered = '';
   private readonly queue: string[] = [];

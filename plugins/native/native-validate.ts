@@ -46,6 +46,7 @@ export function validateForNative(spec: Spec): Diagnostic[] {
   if (linux.personality?.flags && linux.personality.flags.length > 0) report('the runtime spec defines no personality flags yet; refused rather than ignored', 'linux', 'personality', 'flags');
   (spec.mounts ?? []).forEach((mount, i) => {
     const parsed = parseMountOptions(mount.options);
+    if (parsed.copyUp && mount.type !== 'tmpfs') report('"tmpcopyup" applies to tmpfs mounts only', 'mounts', i, 'options');
     if (!parsed.idmap && !mount.uidMappings && !mount.gidMappings) return;
     const isBind = mount.type === 'bind' || (parsed.flags & MS.BIND) !== 0;
     if (!isBind) report('an id-mapped mount must be a bind mount (add "bind" or "rbind" to its options)', 'mounts', i, 'options');

@@ -89,7 +89,7 @@ describe('compilePlan (property)', () => {
         const pivot = index(child, 'PIVOT_ROOT');
         expect(sync).toBeLessThan(pivot);
         child.forEach((o, i) => {
-          if (['MOUNT_IN_ROOT', 'MOVE_MOUNT_IN_ROOT', 'MKNOD_IN_ROOT', 'SYMLINK_IN_ROOT', 'BIND_DEVICE_IN_ROOT', 'REMOUNT_IN_ROOT', 'PROPAGATE_IN_ROOT'].includes(o.op)) {
+          if (['MOUNT_IN_ROOT', 'MOVE_MOUNT_IN_ROOT', 'MOUNT_TMPFS_COPYUP_IN_ROOT', 'MKNOD_IN_ROOT', 'SYMLINK_IN_ROOT', 'BIND_DEVICE_IN_ROOT', 'REMOUNT_IN_ROOT', 'PROPAGATE_IN_ROOT'].includes(o.op)) {
             expect(i).toBeLessThan(sync);
             expect(o.args[0]).toBe('/bundle/rootfs');
           }

@@ -1,4 +1,4 @@
-import { linuxCapabilities, pointerOf, type Diagnostic, type Mount, type Spec } from '../../core/plugin-api.js';
+import { linuxCapabilities, pointerOf, type Diagnostic, type Mount, type Process, type Spec } from '../../core/plugin-api.js';
 import { MS, parseMountOptions, recursiveAttributes, remountableFlags } from './mount-options.js';
 import { seccompOps, usesNotify } from './seccomp.js';
 import { CloneFlag, PlanFlag, type Arg, type OpName, type Plan, type PlanOp } from './wire.js';
@@ -38,6 +38,11 @@ export interface PlanInput {
   consoleSocket?: string;
   /** The container's cgroup.procs files, one per hierarchy: the child is put in them before it runs. */
   cgroupProcs?: string[];
+  /**
+   * The container's cgroup directory on the host, per v1 hierarchy (by its options, e.g.
+   * "memory") and for v2 (""): without a cgroup namespace, a `cgroup` mount shows only these.
+   */
+  cgroupDirs?: Record<string, string>;
   host: HostFacts;
 }
 
@@ -46,7 +51,7 @@ export interface CompiledPlan {
   diagnostics: Diagnostic[];
 }
 
-const nsFlags: Record<string, number> = {
+export const nsFlags: Record<string, number> = {
   mount: CloneFlag.CLONE_NEWNS,
   pid: CloneFlag.CLONE_NEWPID,
   network: CloneFlag.CLONE_NEWNET,
@@ -57,7 +62,7 @@ const nsFlags: Record<string, number> = {
   time: CloneFlag.CLONE_NEWTIME,
 };
 /** Join order: the user namespace first, so the others are joined with its privileges. */
-const joinOrder = ['user', 'ipc', 'uts', 'network', 'pid', 'mount', 'cgroup', 'time'];
+export const joinOrder = ['user', 'ipc', 'uts', 'network', 'pid', 'mount', 'cgroup', 'time'];
 
 const rlimitNumbers: Record<string, number> = {
   RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5, RLIMIT_NPROC: 6,
@@ -177,58 +182,24 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   for (const path of linux.maskedPaths ?? []) op(child, 'MASK_PATH', path);
 
   const process = spec.process!;
-  if (process.terminal && (input.consoleSocket || relayTerminal)) {
-    op(child, 'CONSOLE_SETUP', process.consoleSize?.height ?? 0, process.consoleSize?.width ?? 0, process.user.uid, process.user.gid);
-  }
-  if (process.oomScoreAdj !== undefined) op(child, 'WRITE_FILE', '/proc/self/oom_score_adj', String(process.oomScoreAdj));
-  for (const rlimit of process.rlimits ?? []) op(child, 'SETRLIMIT', rlimitNumbers[rlimit.type]!, BigInt(rlimit.soft), BigInt(rlimit.hard));
+  if (process.terminal && (input.consoleSocket || relayTerminal)) child.push(consoleSetupOp(process));
+  child.push(...processSettingOps(process));
   if (linux.personality) op(child, 'PERSONALITY', personalities[linux.personality.domain] ?? 0);
-  if (process.ioPriority) op(child, 'IOPRIO', ioprioClasses[process.ioPriority.class] ?? 0, process.ioPriority.priority ?? 0);
-  if (process.scheduler) {
-    const s = process.scheduler as { policy: string; nice?: number; priority?: number; flags?: string[]; runtime?: number; deadline?: number; period?: number };
-    const flags = (s.flags ?? []).reduce((m, f) => m | (schedFlags[f] ?? 0), 0);
-    op(child, 'SCHED', schedPolicies[s.policy] ?? 0, flags, BigInt.asUintN(64, BigInt(s.nice ?? 0)), s.priority ?? 0, s.runtime ?? 0, s.deadline ?? 0, s.period ?? 0);
-  }
-  if (affinity?.final) op(child, 'CPU_AFFINITY', ...cpuList(affinity.final));
 
-  // Identity and capabilities, in runc's order: bounding set while still privileged, keep
-  // capabilities across setuid, then set the final sets.
   // Load the filter; with a listener, hand the agent the notify fd and the container process
   // state (runtime-spec "seccomp listener"), the host pid filled in by the helper.
-  const loadSeccomp = (status: string) => {
-    op(child, 'SECCOMP_LOAD');
-    if (!listener) return;
+  const loadSeccomp = (status: string): PlanOp[] => {
+    if (!listener) return [{ op: 'SECCOMP_LOAD', args: [] }];
     const pid = '%PID%';
     const state = { ociVersion: spec.ociVersion, id: input.id, status, pid, bundle: input.bundle, ...(spec.annotations ? { annotations: spec.annotations } : {}) };
     const message = { ociVersion: spec.ociVersion, fds: ['seccompFd'], pid, metadata: linux.seccomp?.listenerMetadata ?? '', state };
-    op(child, 'SECCOMP_LISTENER_SEND', JSON.stringify(message).replaceAll('"%PID%"', '%PID%'));
+    return [{ op: 'SECCOMP_LOAD', args: [] }, { op: 'SECCOMP_LISTENER_SEND', args: [JSON.stringify(message).replaceAll('"%PID%"', '%PID%')] }];
   };
-  const caps = process.capabilities ?? {};
-  // LSM labels take effect at exec; set while still privileged, as runc does. The engine has
-  // refused them already on a host without the module.
-  if (process.apparmorProfile) op(child, 'WRITE_FILE', '/proc/self/attr/apparmor/exec', `exec ${process.apparmorProfile}`);
-  if (process.selinuxLabel) op(child, 'WRITE_FILE', '/proc/self/attr/exec', process.selinuxLabel);
-  // As runc: without no_new_privs, loading a filter needs CAP_SYS_ADMIN, so it goes in before
-  // the capabilities are dropped; with it, as late as possible, right before exec.
-  if (linux.seccomp && !process.noNewPrivileges) loadSeccomp('creating');
-  op(child, 'DROP_BOUNDING', capMask(caps.bounding));
-  op(child, 'KEEPCAPS', 1);
-  op(child, 'SETGROUPS', ...(process.user.additionalGids ?? []));
-  op(child, 'SETGID', process.user.gid);
-  op(child, 'SETUID', process.user.uid);
-  op(child, 'KEEPCAPS', 0);
-  op(child, 'SET_CAPS', capMask(caps.effective), capMask(caps.permitted), capMask(caps.inheritable));
-  op(child, 'SET_AMBIENT', capMask(caps.ambient));
-  op(child, 'CHDIR', process.cwd);
-  op(child, 'UMASK', process.user.umask ?? 0o022);
-  if (process.noNewPrivileges) op(child, 'NO_NEW_PRIVS');
+  child.push(...identityOps(process, linux.seccomp && !process.noNewPrivileges ? loadSeccomp('creating') : []));
 
   op(child, 'WAIT_START', input.execFifo);
-  if (linux.seccomp && process.noNewPrivileges) loadSeccomp('created');
-  const preserved = input.listenFds + input.preserveFds;
-  op(child, 'CLOSE_FDS', preserved);
-  const args = process.args ?? [];
-  op(child, 'EXEC', args.length, ...args, ...containerEnv(process.env ?? [], input));
+  if (linux.seccomp && process.noNewPrivileges) child.push(...loadSeccomp('created'));
+  child.push(...closeAndExecOps(process, input.listenFds + input.preserveFds, containerEnv(process.env ?? [], input.host.home, input.listenFds)));
 
   return { plan: { flags: input.foreground ? PlanFlag.foreground : 0, cloneFlags, pre, parent, child }, diagnostics };
 }
@@ -270,6 +241,8 @@ function compileMount(mount: Mount, index: number, input: PlanInput, child: Plan
     // A bind mount takes its flags only through a remount.
     const extra = parsed.flags & remountableFlags;
     if (extra !== 0) op('REMOUNT_IN_ROOT', rootfs, destination, extra);
+  } else if (parsed.copyUp) {
+    op('MOUNT_TMPFS_COPYUP_IN_ROOT', rootfs, destination, parsed.flags, parsed.data);
   } else {
     op('MOUNT_IN_ROOT', rootfs, destination, mount.source ?? mount.type ?? 'none', mount.type ?? '', parsed.flags, parsed.data, 0);
   }
@@ -281,22 +254,33 @@ function compileMount(mount: Mount, index: number, input: PlanInput, child: Plan
 }
 
 /**
- * A `cgroup` mount: on cgroup v2 the cgroup2 filesystem; on v1 (hybrid here) a tmpfs holding one
- * mount per v1 hierarchy with the mount's flags, laid out exactly as runc does (the tmpfs itself
- * stays writable, and a hybrid host's cgroup2 "unified" hierarchy is not mounted).
+ * A `cgroup` mount, laid out exactly as runc does: on v2 the cgroup2 filesystem; on v1 (hybrid
+ * here) a tmpfs holding one mount per v1 hierarchy with the mount's flags (the tmpfs itself
+ * stays writable, and a hybrid host's cgroup2 "unified" hierarchy is not mounted). In a new
+ * cgroup namespace the filesystem itself shows the container's cgroup as its root; without one
+ * it would show the host's whole hierarchy, so the container's own directory is bound instead.
  */
 function compileCgroupMount(destination: string, flags: number, input: PlanInput, child: PlanOp[]): void {
   const { rootfs, host } = input;
   const op = (name: OpName, ...args: Arg[]) => child.push({ op: name, args });
+  const ownNamespace = (input.spec.linux?.namespaces ?? []).some((n) => n.type === 'cgroup');
+  const mountHierarchy = (target: string, type: 'cgroup' | 'cgroup2', options: string, key: string) => {
+    const own = input.cgroupDirs?.[key];
+    if (ownNamespace || own === undefined) {
+      op('MOUNT_IN_ROOT', rootfs, target, type, type, flags, options, 0);
+      return;
+    }
+    op('MOUNT_IN_ROOT', rootfs, target, own, '', MS.BIND | MS.REC, '', 0);
+    const extra = flags & remountableFlags;
+    if (extra !== 0) op('REMOUNT_IN_ROOT', rootfs, target, extra);
+  };
   const base = flags & (MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RELATIME);
   if (host.cgroup2 === 'pure') {
-    op('MOUNT_IN_ROOT', rootfs, destination, 'cgroup2', 'cgroup2', flags, '', 0);
+    mountHierarchy(destination, 'cgroup2', '', '');
     return;
   }
   op('MOUNT_IN_ROOT', rootfs, destination, 'tmpfs', 'tmpfs', base, 'mode=755', 0);
-  for (const hierarchy of host.cgroupV1) {
-    op('MOUNT_IN_ROOT', rootfs, `${destination}/${hierarchy.dir}`, 'cgroup', 'cgroup', flags, hierarchy.options, 0);
-  }
+  for (const hierarchy of host.cgroupV1) mountHierarchy(`${destination}/${hierarchy.dir}`, 'cgroup', hierarchy.options, hierarchy.options);
 }
 
 function compileDevices(input: PlanInput, child: PlanOp[], userNs: boolean): void {
@@ -325,13 +309,71 @@ function compileDevices(input: PlanInput, child: PlanOp[], userNs: boolean): voi
   }
 }
 
-/** The container's environment: config env, HOME when missing (as runc), LISTEN_FDS passthrough. */
-function containerEnv(env: readonly string[], input: PlanInput): string[] {
+/** The pty, made in the container's devpts and owned by the process's user; its master goes over the console socket (or the relay's pair). */
+export function consoleSetupOp(process: Process): PlanOp {
+  return { op: 'CONSOLE_SETUP', args: [process.consoleSize?.height ?? 0, process.consoleSize?.width ?? 0, process.user.uid, process.user.gid] };
+}
+
+/** The process's kernel settings (create and exec): oom score, rlimits, I/O priority, scheduler, final CPU affinity. */
+export function processSettingOps(process: Process): PlanOp[] {
+  const ops: PlanOp[] = [];
+  const op = (name: OpName, ...args: Arg[]) => ops.push({ op: name, args });
+  if (process.oomScoreAdj !== undefined) op('WRITE_FILE', '/proc/self/oom_score_adj', String(process.oomScoreAdj));
+  for (const rlimit of process.rlimits ?? []) op('SETRLIMIT', rlimitNumbers[rlimit.type]!, BigInt(rlimit.soft), BigInt(rlimit.hard));
+  if (process.ioPriority) op('IOPRIO', ioprioClasses[process.ioPriority.class] ?? 0, process.ioPriority.priority ?? 0);
+  if (process.scheduler) {
+    const s = process.scheduler as { policy: string; nice?: number; priority?: number; flags?: string[]; runtime?: number; deadline?: number; period?: number };
+    const flags = (s.flags ?? []).reduce((m, f) => m | (schedFlags[f] ?? 0), 0);
+    op('SCHED', schedPolicies[s.policy] ?? 0, flags, BigInt.asUintN(64, BigInt(s.nice ?? 0)), s.priority ?? 0, s.runtime ?? 0, s.deadline ?? 0, s.period ?? 0);
+  }
+  if (process.execCPUAffinity?.final) op('CPU_AFFINITY', ...cpuList(process.execCPUAffinity.final));
+  return ops;
+}
+
+/**
+ * Identity and capabilities (create and exec), in runc's order: LSM labels while still
+ * privileged (they take effect at exec; the engine has refused them on a host without the
+ * module), `seccompLoad` (without no_new_privs, loading a filter needs CAP_SYS_ADMIN, so before
+ * the capabilities go), the bounding set, capabilities kept across setuid, groups and ids, the
+ * final sets, cwd, umask, no_new_privs.
+ */
+export function identityOps(process: Process, seccompLoad: readonly PlanOp[]): PlanOp[] {
+  const ops: PlanOp[] = [];
+  const op = (name: OpName, ...args: Arg[]) => ops.push({ op: name, args });
+  const caps = process.capabilities ?? {};
+  if (process.apparmorProfile) op('WRITE_FILE', '/proc/self/attr/apparmor/exec', `exec ${process.apparmorProfile}`);
+  if (process.selinuxLabel) op('WRITE_FILE', '/proc/self/attr/exec', process.selinuxLabel);
+  ops.push(...seccompLoad);
+  op('DROP_BOUNDING', capMask(caps.bounding));
+  op('KEEPCAPS', 1);
+  op('SETGROUPS', ...(process.user.additionalGids ?? []));
+  op('SETGID', process.user.gid);
+  op('SETUID', process.user.uid);
+  op('KEEPCAPS', 0);
+  op('SET_CAPS', capMask(caps.effective), capMask(caps.permitted), capMask(caps.inheritable));
+  op('SET_AMBIENT', capMask(caps.ambient));
+  op('CHDIR', process.cwd);
+  op('UMASK', process.user.umask ?? 0o022);
+  if (process.noNewPrivileges) op('NO_NEW_PRIVS');
+  return ops;
+}
+
+/** The last two ops: only stdio and the `preserved` fds (moved to 3..) stay open, then exec of process.args. */
+export function closeAndExecOps(process: Process, preserved: number, env: readonly string[]): PlanOp[] {
+  const args = process.args ?? [];
+  return [
+    { op: 'CLOSE_FDS', args: [preserved] },
+    { op: 'EXEC', args: [args.length, ...args, ...env] },
+  ];
+}
+
+/** The process's environment: its env, HOME when missing (the user's home, as runc), LISTEN_FDS passthrough. */
+export function containerEnv(env: readonly string[], home: string | undefined, listenFds: number): string[] {
   const out = [...env];
-  if (!out.some((e) => e.startsWith('HOME='))) out.push(`HOME=${input.host.home ?? '/'}`);
-  if (input.listenFds > 0) {
+  if (!out.some((e) => e.startsWith('HOME='))) out.push(`HOME=${home ?? '/'}`);
+  if (listenFds > 0) {
     const withoutListen = out.filter((e) => !e.startsWith('LISTEN_FDS=') && !e.startsWith('LISTEN_PID='));
-    return [...withoutListen, `LISTEN_FDS=${input.listenFds}`, 'LISTEN_PID=1'];
+    return [...withoutListen, `LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1'];
   }
   return out;
 }

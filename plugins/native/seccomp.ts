@@ -79,6 +79,9 @@ export function seccompOps(seccomp: Seccomp): PlanOp[] {
     { op: 'SECCOMP_INIT', args: [defaultAction, flags.has('SECCOMP_FILTER_FLAG_TSYNC') ? 1 : 0, flags.has('SECCOMP_FILTER_FLAG_LOG') ? 1 : 0, flags.has('SECCOMP_FILTER_FLAG_SPEC_ALLOW') ? 1 : 0] },
   ];
   for (const arch of seccomp.architectures ?? []) ops.push({ op: 'SECCOMP_ARCH', args: [seccompArchitectures[arch]!] });
+  // Profiles repeat rules (podman's, built from capability-dependent blocks); libseccomp refuses
+  // the same rule twice with EEXIST, so each distinct rule goes in once.
+  const added = new Set<string>();
   for (const rule of seccomp.syscalls ?? []) {
     const action = seccompAction(rule.action, rule.errnoRet);
     if (action === defaultAction) continue;
@@ -86,7 +89,13 @@ export function seccompOps(seccomp: Seccomp): PlanOp[] {
     const indexes = conditions.map((c) => c[0]);
     const groups = new Set(indexes).size === indexes.length ? [conditions] : conditions.map((c) => [c]);
     for (const name of rule.names) {
-      for (const group of groups) ops.push({ op: 'SECCOMP_RULE', args: [name, action, group.length, ...group.flat()] });
+      for (const group of groups) {
+        const args = [name, action, group.length, ...group.flat()];
+        const key = args.map(String).join(' ');
+        if (added.has(key)) continue;
+        added.add(key);
+        ops.push({ op: 'SECCOMP_RULE', args });
+      }
     }
   }
   return ops;

@@ -16,11 +16,12 @@
  *   "pid <host pid>"           the container process exists
  *   "sync <tag>"               the child waits at a sync point; berth answers "ack" or "abort" on fd 5
  *   "ready"                    the child waits on the exec fifo: create is done
+ *   "running"                  (exec) the child exec'd the program (its close-on-exec status pipe closed)
  *   "exit <status>"            (foreground only) the container exited; 128+N when killed by signal N
  *   "error <section> <index> <op> <errno> <message>"   an op failed; the process exits 1
  */
 
-export const wireVersion = 1;
+export const wireVersion = 2;
 export const wireMagic = 'BRTH';
 
 /** Header flags. */
@@ -155,6 +156,16 @@ export const Op = {
   OPEN_CGROUP_PROCS: 72,
   /** PARENT: write the child's pid to every cgroup.procs opened, before it is released. */
   JOIN_CGROUPS: 73,
+  /** s rootfs, s dest, i flags, s data: a tmpfs on dest in root holding a copy of what dest held (the tmpcopyup option). */
+  MOUNT_TMPFS_COPYUP_IN_ROOT: 90,
+  /** s path, i nstype, ... (pairs): PRE, for exec: open every namespace first, then join them in the order given
+   * (once the mount namespace is joined, host paths stop resolving). */
+  JOIN_NAMESPACES: 80,
+  /** PRE, for exec: the child reports its errors on a close-on-exec pipe of its own, kept through CLOSE_FDS (above
+   * the preserved fds) and used by a failing EXEC too; it closes when the program runs. */
+  EXEC_STATUS_PIPE: 81,
+  /** PARENT: wait for that pipe to close: forward the child's "error" line, or write "running" when it exec'd. */
+  WAIT_EXEC: 82,
   /** i flags: unshare(2) in the helper (PRE: a time namespace, whose offsets must be written before a process enters it). */
   UNSHARE: 63,
   /** s rootfs, s dest, i attrSet, i attrClr, i propagation: mount_setattr(AT_RECURSIVE) on dest in root (recursive r* options). */

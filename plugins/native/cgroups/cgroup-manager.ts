@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileS
 import { dirname, join } from 'node:path';
 import { describeCause, RuntimeError, type LinuxResources } from '../../../core/plugin-api.js';
 import type { ContainerCgroupPath } from './cgroup-path.js';
+import { compileDeviceFilter, type AttachDeviceFilter } from './device-filter.js';
 import type { CgroupLayout } from './layout.js';
 import { v1Writes, v2Writes, type CgroupWrite, type PointedDeviceRule } from './resource-writes.js';
 
@@ -50,8 +51,9 @@ export function createCgroups(paths: CgroupPaths): CgroupPaths {
       const v2 = paths.v2;
       // Pure v2: a controller reaches a cgroup only if every ancestor enables it for its children.
       const enable = paths.mode === 'v2' ? (d: string) => d !== v2 && enableSubtreeControllers(d) : undefined;
+      // Every existing ancestor up to the root, also above parents still to be made.
       const existing: string[] = [];
-      for (let d = dirname(v2); d.startsWith(paths.v2Root!) && existsSync(d); d = dirname(d)) existing.unshift(d);
+      for (let d = dirname(v2); d.startsWith(paths.v2Root!) && d !== dirname(d); d = dirname(d)) if (existsSync(d)) existing.unshift(d);
       if (enable) existing.forEach(enable);
       make(v2, enable);
     }
@@ -64,11 +66,13 @@ export function createCgroups(paths: CgroupPaths): CgroupPaths {
 
 /**
  * Write the limits. Every problem is reported at once, each naming its field; the first failed
- * write stops (the caller undoes the cgroups).
+ * write stops (the caller undoes the cgroups). v2 has no devices files: there the device rules
+ * become a BPF program attached to the container's cgroup, replacing the one before.
  */
-export function applyResources(paths: CgroupPaths, resources: LinuxResources, deviceRules: readonly PointedDeviceRule[] | undefined, where: string): void {
+export function applyResources(paths: CgroupPaths, resources: LinuxResources, deviceRules: readonly PointedDeviceRule[] | undefined, where: string, attachDeviceFilter: AttachDeviceFilter): void {
   const compiled = paths.mode === 'v2' ? v2Writes(resources) : v1Writes({ ...resources, unified: undefined }, deviceRules);
-  const problems = [...compiled.problems];
+  const deviceFilter = paths.mode === 'v2' && deviceRules ? compileDeviceFilter(deviceRules) : undefined;
+  const problems = [...compiled.problems, ...(deviceFilter?.problems ?? [])];
   const targets: { write: CgroupWrite; dir: string }[] = [];
   for (const write of compiled.writes) {
     const dir = dirFor(paths, write.controller);
@@ -86,6 +90,7 @@ export function applyResources(paths: CgroupPaths, resources: LinuxResources, de
   }
   if (problems.length > 0) throw RuntimeError.invalidSpec(problems, where);
   for (const { write, dir } of orderMemoryWrites(targets)) writeLimit(dir, write);
+  if (deviceFilter) attachDeviceFilter(paths.v2!, deviceFilter.program);
 }
 
 function writeLimit(dir: string, write: CgroupWrite): void {
@@ -211,7 +216,11 @@ function isFrozen(paths: CgroupPaths): boolean {
   return readTrimmed(join(paths.v2!, 'cgroup.freeze')) === '1';
 }
 
-/** delete: kill what is left, wait for the cgroups to empty, remove the directories berth made. */
+/**
+ * delete: kill what is left, wait for the cgroups to empty, then remove the container's own
+ * directories (with any sub-cgroups made inside them) and the ancestors berth made for it,
+ * unless another cgroup now lives in one of those.
+ */
 export async function destroyCgroups(paths: CgroupPaths): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (cgroupPids(paths).length > 0) {
@@ -219,19 +228,24 @@ export async function destroyCgroups(paths: CgroupPaths): Promise<void> {
     if (Date.now() > deadline) throw new RuntimeError('SYSTEM', `processes ${cgroupPids(paths).join(', ')} are still in the container's cgroup 10s after SIGKILL`);
     await new Promise((r) => setTimeout(r, 20));
   }
-  removeDirectories(paths.created);
+  const own = [...paths.v1.map((h) => h.dir), ...(paths.v2 ? [paths.v2] : [])];
+  const ancestors = paths.created.filter((d) => !own.includes(d));
+  removeDirectories([...ancestors, ...own.filter((d) => paths.created.includes(d))], new Set(own));
 }
 
-/** rmdir, deepest first; a directory that is already gone is fine. EBUSY right after the last exit is retried briefly. */
-function removeDirectories(dirs: readonly string[]): void {
+/**
+ * rmdir, last first; a directory already gone is fine. A cgroup's own directory goes with the
+ * sub-cgroups made inside it (e.g. by a systemd in the container); an ancestor that holds
+ * someone else's cgroup stays. EBUSY right after the last exit is retried briefly.
+ */
+function removeDirectories(dirs: readonly string[], own: ReadonlySet<string> = new Set(dirs)): void {
   const problems: string[] = [];
   for (const dir of [...dirs].reverse()) {
+    const children = existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(dir, e.name)) : [];
+    if (children.length > 0 && !own.has(dir)) continue;
+    if (children.length > 0) removeDirectories(children);
     for (let attempt = 0; ; attempt++) {
       try {
-        // Sub-cgroups made inside the container's (e.g. by a systemd in it) go first.
-        for (const entry of existsSync(dir) ? readdirSync(dir, { withFileTypes: true }) : []) {
-          if (entry.isDirectory()) removeDirectories([join(dir, entry.name)]);
-        }
         rmdirSync(dir);
         break;
       } catch (e) {

@@ -19,7 +19,11 @@ export function containerCgroupPath(cgroupsPath: string | undefined, id: string,
   if (systemd) return systemdPath(cgroupsPath ?? `system.slice:berth:${id}`);
   if (cgroupsPath === undefined || cgroupsPath === '') return { path: { path: id, belowOwn: true } };
   const belowOwn = !cgroupsPath.startsWith('/');
-  return { path: { path: posix.normalize(cgroupsPath).replace(/\/+$/, '') || '/', belowOwn } };
+  // Normalized as if absolute, so that no ".." climbs out (the spec's checks refuse them too).
+  const normalized = posix.normalize(`/${cgroupsPath}`).replace(/\/+$/, '');
+  // delete kills every process in the container's cgroup and below: never the host's or berth's own.
+  if (normalized === '') return { problem: belowOwn ? 'must name a cgroup below the runtime\'s own, not the runtime\'s own cgroup' : 'must name a cgroup below the hierarchy\'s root, not the root' };
+  return { path: { path: belowOwn ? normalized.slice(1) : normalized, belowOwn } };
 }
 
 function systemdPath(text: string): { path?: ContainerCgroupPath; problem?: string } {
@@ -27,6 +31,7 @@ function systemdPath(text: string): { path?: ContainerCgroupPath; problem?: stri
   if (parts.length !== 3) return { problem: `with --systemd-cgroup, must be "slice:prefix:name", got ${JSON.stringify(text)}` };
   const [slice, prefix, name] = parts as [string, string, string];
   if (name === '') return { problem: `with --systemd-cgroup, the name part of ${JSON.stringify(text)} must not be empty` };
+  if (`${prefix}${name}`.includes('/')) return { problem: `with --systemd-cgroup, ${JSON.stringify(text)} names a unit with a "/", which systemd unit names cannot have` };
   const expanded = expandSlice(slice === '' ? 'system.slice' : slice);
   if (expanded === undefined) return { problem: `${JSON.stringify(slice)} is not a valid systemd slice name` };
   const unit = name.endsWith('.slice') ? name : prefix === '' ? `${name}.scope` : `${prefix}-${name}.scope`;

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * The host's cgroup hierarchies, from /proc/self/mountinfo and /proc/self/cgroup. Pure.
  * v1: one entry per mounted hierarchy (co-mounted controllers share one); a named hierarchy
@@ -24,6 +26,11 @@ export interface CgroupLayout {
   mode: 'v1' | 'hybrid' | 'v2';
   v1: V1Hierarchy[];
   v2?: V2Hierarchy;
+}
+
+/** This host's layout, as this process sees it. */
+export function hostCgroupLayout(): CgroupLayout {
+  return parseCgroupLayout(readFileSync('/proc/self/mountinfo', 'utf8'), readFileSync('/proc/self/cgroup', 'utf8'));
 }
 
 export function parseCgroupLayout(mountinfo: string, selfCgroup: string): CgroupLayout {
@@ -62,7 +69,7 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
 
 /** A cgroup path as seen inside a mount whose root is `root`. */
 function relativeTo(root: string, path: string): string {
-  if (root === '/' || !path.startsWith(root)) return path;
+  if (root === '/' || (path !== root && !path.startsWith(`${root}/`))) return path;
   return path.slice(root.length) || '/';
 }
 

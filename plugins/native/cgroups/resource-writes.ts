@@ -90,7 +90,8 @@ export function v1Writes(resources: LinuxResources, deviceRules?: readonly Point
     if (cpu.cpus) write('cpuset', 'cpuset.cpus', cpu.cpus, at('cpu', 'cpus'));
     if (cpu.mems) write('cpuset', 'cpuset.mems', cpu.mems, at('cpu', 'mems'));
   }
-  if (pids?.limit !== undefined) write('pids', 'pids.max', pids.limit > 0 ? pids.limit : 'max', at('pids', 'limit'));
+  // As runc: 0 leaves the limit alone, a negative one lifts it.
+  if (pids?.limit !== undefined && pids.limit !== 0) write('pids', 'pids.max', pids.limit > 0 ? pids.limit : 'max', at('pids', 'limit'));
   if (blockIO) {
     if (blockIO.weight !== undefined && blockIO.weight !== 0) write('blkio', 'blkio.weight', blockIO.weight, at('blockIO', 'weight'), 'blkio.bfq.weight');
     if (blockIO.leafWeight !== undefined && blockIO.leafWeight !== 0) write('blkio', 'blkio.leaf_weight', blockIO.leafWeight, at('blockIO', 'leafWeight'));
@@ -141,6 +142,7 @@ export function v2Writes(resources: LinuxResources): CompiledResources {
     if (memory.kernelTCP !== undefined) v1Only(at('memory', 'kernelTCP'), 'a kernel TCP memory limit');
     if (memory.swappiness !== undefined) v1Only(at('memory', 'swappiness'), 'per-cgroup swappiness');
     if (memory.disableOOMKiller) v1Only(at('memory', 'disableOOMKiller'), 'disabling the OOM killer');
+    if (memory.useHierarchy === false) v1Only(at('memory', 'useHierarchy'), 'memory accounting that is not hierarchical');
   }
   if (cpu) {
     if (cpu.shares !== undefined && cpu.shares !== 0) write('cpu.weight', sharesToWeight(cpu.shares), at('cpu', 'shares'));
@@ -149,12 +151,13 @@ export function v2Writes(resources: LinuxResources): CompiledResources {
       write('cpu.max', `${quota} ${cpu.period || 100000}`, at('cpu', cpu.quota !== undefined ? 'quota' : 'period'));
     }
     if (cpu.burst !== undefined) write('cpu.max.burst', cpu.burst, at('cpu', 'burst'));
-    if (cpu.realtimePeriod || cpu.realtimeRuntime) v1Only(at('cpu', cpu.realtimePeriod ? 'realtimePeriod' : 'realtimeRuntime'), 'realtime CPU scheduling for a cgroup');
+    if (cpu.realtimePeriod) v1Only(at('cpu', 'realtimePeriod'), 'realtime CPU scheduling for a cgroup');
+    if (cpu.realtimeRuntime) v1Only(at('cpu', 'realtimeRuntime'), 'realtime CPU scheduling for a cgroup');
     if (cpu.idle !== undefined) write('cpu.idle', cpu.idle, at('cpu', 'idle'));
     if (cpu.cpus) write('cpuset.cpus', cpu.cpus, at('cpu', 'cpus'));
     if (cpu.mems) write('cpuset.mems', cpu.mems, at('cpu', 'mems'));
   }
-  if (pids?.limit !== undefined) write('pids.max', pids.limit > 0 ? pids.limit : 'max', at('pids', 'limit'));
+  if (pids?.limit !== undefined && pids.limit !== 0) write('pids.max', pids.limit > 0 ? pids.limit : 'max', at('pids', 'limit'));
   if (blockIO) {
     // BFQ takes blkio's weights as they are; without it io.weight has its own range (runc's conversion).
     if (blockIO.weight !== undefined && blockIO.weight !== 0) {
@@ -179,14 +182,19 @@ export function v2Writes(resources: LinuxResources): CompiledResources {
     }
   }
   (resources.hugepageLimits ?? []).forEach((h, i) => write(`hugetlb.${h.pageSize}.max`, h.limit, at('hugepageLimits', i)));
-  if (resources.network?.classID !== undefined || (resources.network?.priorities ?? []).length > 0) v1Only(at('network'), 'network classid and priorities (net_cls, net_prio)');
+  if (resources.network?.classID !== undefined) v1Only(at('network', 'classID'), 'a network class id (net_cls)');
+  if ((resources.network?.priorities ?? []).length > 0) problems.push({ pointer: at('network', 'priorities'), message: 'network priorities (net_prio) exist only on cgroup v1' });
   for (const [device, limits] of Object.entries(resources.rdma ?? {})) write('rdma.max', rdmaLine(device, limits), at('rdma', device));
   for (const [key, value] of Object.entries(resources.unified ?? {})) {
     if (key.includes('/') || key.startsWith('.') || !key.includes('.')) problems.push({ pointer: at('unified', key), message: 'must name a file of the cgroup, such as memory.high' });
+    else if (membershipFiles.has(key)) problems.push({ pointer: at('unified', key), message: `${key} moves processes or changes the cgroup itself, which is berth's to do, not a limit` });
     else write(key, value, at('unified', key));
   }
   return { writes, problems };
 }
+
+/** Core cgroup files that are not limits: writing them would move host processes in, kill or freeze. */
+const membershipFiles = new Set(['cgroup.procs', 'cgroup.threads', 'cgroup.kill', 'cgroup.freeze', 'cgroup.subtree_control', 'cgroup.type']);
 
 /** runc's blkio weight [10, 1000] → io.weight [1, 10000]. */
 export function blkioToIoWeight(weight: number): number {

@@ -1,15 +1,15 @@
-import { chownSync, existsSync, mkdirSync, statSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, copyFileSync, chmodSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, statSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, chmodSync, writeFileSync } from 'node:fs';
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runBerth } from '../../../core/cli/test-support/run-berth.js';
+import { busybox, busyboxBundle } from '../test-support/busybox-bundle.js';
 
 /**
  * Real containers through the native backend and the C helper, driven through the built CLI as a
  * manager would. Root only; the payload is Debian's busybox-static.
  */
-const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
 const isRoot = process.getuid?.() === 0;
 const helperBuilt = existsSync(join(import.meta.dirname, '..', '..', '..', 'dist', 'berth-helper'));
 const skipReason = !isRoot ? 'needs root' : !busybox ? 'needs busybox-static' : !helperBuilt ? 'needs the built helper (npm run build)' : '';
@@ -28,25 +28,7 @@ afterEach(() => {
 
 const berth = (...args: string[]) => runBerth(['--root', root, ...args]);
 
-/** A bundle from `berth spec` with a busybox rootfs, terminal off and the given program. */
-function bundle(args: string[], edit: (config: Record<string, any>) => void = () => {}): string {
-  const path = join(dir, `b-${Math.random().toString(36).slice(2)}`);
-  const rootfs = join(path, 'rootfs');
-  for (const d of ['bin', 'proc', 'dev', 'sys', 'tmp', 'etc']) mkdirSync(join(rootfs, d), { recursive: true });
-  copyFileSync(busybox!, join(rootfs, 'bin', 'busybox'));
-  chmodSync(join(rootfs, 'bin', 'busybox'), 0o755);
-  for (const tool of ['sh', 'echo', 'cat', 'id', 'hostname', 'sleep', 'ls', 'touch', 'mount', 'readlink', 'true', 'false', 'env', 'pwd', 'stat']) {
-    symlinkSync('busybox', join(rootfs, 'bin', tool));
-  }
-  writeFileSync(join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\n');
-  expect(runBerth(['spec', '-b', path]).code).toBe(0);
-  const config = JSON.parse(readFileSync(join(path, 'config.json'), 'utf8'));
-  config.process.terminal = false;
-  config.process.args = args;
-  edit(config);
-  writeFileSync(join(path, 'config.json'), JSON.stringify(config, null, 2));
-  return path;
-}
+const bundle = (args: string[], edit?: (config: Record<string, any>) => void) => busyboxBundle(dir, args, edit);
 
 suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   it('run in the foreground passes stdout and exits with the container\'s status', () => {
@@ -225,6 +207,21 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
     expect(noMaps.code).toBe(1);
     expect(noMaps.stderr).toMatch(/\/mounts\/\d+\/options: "ridmap" without uidMappings\/gidMappings takes the container's user namespace mappings, and there are none/);
     expect(existsSync(root) ? readdirSync(root) : []).toEqual([]);
+  });
+
+  it('tmpcopyup: a tmpfs starts with a copy of the directory it covers, modes and owners kept', () => {
+    const b = bundle(['sh', '-c', 'stat -c "%n %a %u %g" /etc/passwd /etc/sub /etc/link; cat /etc/sub/f; readlink /etc/link; echo new > /etc/sub/f && cat /etc/sub/f; grep " /etc " /proc/self/mountinfo | cut -d" " -f9'], (c) => {
+      c.mounts.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'mode=755'] });
+    });
+    mkdirSync(join(b, 'rootfs', 'etc', 'sub'));
+    writeFileSync(join(b, 'rootfs', 'etc', 'sub', 'f'), 'original\n');
+    chmodSync(join(b, 'rootfs', 'etc', 'passwd'), 0o640);
+    chownSync(join(b, 'rootfs', 'etc', 'sub'), 1000, 1000);
+    symlinkSync('sub/f', join(b, 'rootfs', 'etc', 'link'));
+    const r = berth('run', '-b', b, 'copyup');
+    expect(r).toEqual({ code: 0, stdout: '/etc/passwd 640 0 0\n/etc/sub 755 1000 1000\n/etc/link 777 0 0\noriginal\nsub/f\nnew\ntmpfs\n', stderr: '' });
+    // The writes went to the tmpfs: the bundle's file is untouched.
+    expect(readFileSync(join(b, 'rootfs', 'etc', 'sub', 'f'), 'utf8')).toBe('original\n');
   });
 
   it('joins an existing namespace given by path', () => {

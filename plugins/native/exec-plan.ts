@@ -1,0 +1,87 @@
+import type { Namespace, Process, Seccomp } from '../../core/plugin-api.js';
+import { closeAndExecOps, consoleSetupOp, containerEnv, cpuList, identityOps, joinOrder, nsFlags, processSettingOps } from './plan.js';
+import { seccompOps } from './seccomp.js';
+import { PlanFlag, type Plan, type PlanOp } from './wire.js';
+
+/**
+ * `exec` → the plan the helper executes to run another process in a running container. Pure:
+ * what it needs from the container (its init's namespaces and cgroups) arrives in `host`,
+ * measured by native-exec.ts. runc's order:
+ *  PRE     (the helper, still in berth's namespaces) open the cgroup.procs files, the console
+ *          socket and the seccomp filter while host paths resolve, then open and join the
+ *          init's namespaces, user first (but see joinOrderFor);
+ *  PARENT  put the child in the cgroups, report its pid, release it, wait until it exec'd;
+ *  CHILD   the pty, kernel settings, identity and capabilities, seccomp, close fds, exec.
+ * No namespace is created (cloneFlags 0): a joined pid namespace applies to the clone.
+ */
+
+export interface ExecHostFacts {
+  /** The init's namespaces that differ from berth's own: spec type and its /proc/<pid>/ns path. */
+  namespaces: { type: string; path: string }[];
+  /** The cgroup.procs files the process is put in, one per hierarchy. */
+  cgroupProcs: string[];
+  /** The user's home directory in the container's /etc/passwd, when the env has no HOME. */
+  home?: string;
+}
+
+export interface ExecPlanInput {
+  process: Process;
+  /** The container's filter (linux.seccomp of its config): an exec'd process gets it too, as with runc. */
+  seccomp?: Seccomp;
+  /** Return once the process runs (no "exit" report). */
+  detach: boolean;
+  /** --console-socket, when process.terminal is true. */
+  consoleSocket?: string;
+  /** --preserve-fds N */
+  preserveFds: number;
+  /** linux.namespaces of the container's config: how create made or entered each namespace. */
+  containerNamespaces: readonly Namespace[];
+  host: ExecHostFacts;
+}
+
+export function compileExecPlan(input: ExecPlanInput): Plan {
+  const { process, seccomp, host } = input;
+  const pre: PlanOp[] = [];
+  const parent: PlanOp[] = [];
+  const child: PlanOp[] = [];
+
+  // Host paths first: after the mount namespace is joined they no longer resolve.
+  for (const file of host.cgroupProcs) pre.push({ op: 'OPEN_CGROUP_PROCS', args: [file] });
+  if (process.execCPUAffinity?.initial) pre.push({ op: 'CPU_AFFINITY', args: cpuList(process.execCPUAffinity.initial) });
+  const terminal = process.terminal === true;
+  if (terminal && input.consoleSocket) pre.push({ op: 'CONSOLE_CONNECT', args: [input.consoleSocket] });
+  // In the foreground without a console socket the helper relays the pty, as for `run`.
+  else if (terminal && !input.detach) pre.push({ op: 'CONSOLE_PAIR', args: [] });
+  // The filter is built with the host's libseccomp (dlopen) and inherited by the clone.
+  if (seccomp) pre.push(...seccompOps(seccomp));
+  pre.push({ op: 'EXEC_STATUS_PIPE', args: [] });
+  const joins = joinOrderFor(host.namespaces, input.containerNamespaces);
+  if (joins.length > 0) pre.push({ op: 'JOIN_NAMESPACES', args: joins.flatMap((ns) => [ns.path, nsFlags[ns.type]!]) });
+
+  if (host.cgroupProcs.length > 0) parent.push({ op: 'JOIN_CGROUPS', args: [] });
+  parent.push({ op: 'REPORT_PID', args: [] }, { op: 'RELEASE_CHILD', args: [] }, { op: 'WAIT_EXEC', args: [] });
+
+  child.push({ op: 'WAIT_PARENT', args: [] });
+  if (terminal && (input.consoleSocket || !input.detach)) child.push(consoleSetupOp(process));
+  child.push(...processSettingOps(process));
+  const seccompLoad: PlanOp[] = seccomp ? [{ op: 'SECCOMP_LOAD', args: [] }] : [];
+  // As at create: without no_new_privs the filter goes in while still privileged; with it, last.
+  child.push(...identityOps(process, process.noNewPrivileges ? [] : seccompLoad));
+  if (process.noNewPrivileges) child.push(...seccompLoad);
+  child.push(...closeAndExecOps(process, input.preserveFds, containerEnv(process.env ?? [], host.home, 0)));
+
+  return { flags: input.detach ? 0 : PlanFlag.foreground, cloneFlags: 0, pre, parent, child };
+}
+
+/**
+ * The user namespace first, so that the others are joined with its privileges. Except when create
+ * made the user namespace (clone): what it entered or made before that, namespaces given by path
+ * and a new time namespace (unshared before the clone, see plan.ts), belongs to an outer user
+ * namespace whose privileges the helper gives up on joining the container's: those go first.
+ */
+function joinOrderFor<T extends { type: string }>(joins: readonly T[], config: readonly Namespace[]): T[] {
+  const madeUserNs = config.some((n) => n.type === 'user' && !n.path);
+  const outer = (type: string) => madeUserNs && type !== 'user' && config.some((n) => n.type === type && (n.path !== undefined || type === 'time'));
+  const rank = (type: string) => (outer(type) ? -joinOrder.length : 0) + joinOrder.indexOf(type);
+  return [...joins].sort((a, b) => rank(a.type) - rank(b.type));
+}
