@@ -135,7 +135,7 @@ export const commands: readonly CommandSpec[] = [
       { name: 'cpu-idle', type: 'string', value: '0|1', description: 'SCHED_IDLE for the cgroup' },
       { name: 'cpuset-cpus', type: 'string', value: 'LIST', description: 'CPUs to use (0-3,7)' },
       { name: 'cpuset-mems', type: 'string', value: 'LIST', description: 'memory nodes to use' },
-      { name: 'pids-limit', type: 'string', value: 'N', description: 'maximum number of tasks, -1 or 0 for unlimited' },
+      { name: 'pids-limit', type: 'string', value: 'N', description: 'maximum number of tasks, -1 for unlimited (0 leaves the limit as it is, as in runc)' },
       { name: 'blkio-weight', type: 'string', value: 'N', description: 'block IO weight (10-1000)' },
       { name: 'l3-cache-schema', type: 'string', value: 'SCHEMA', hidden: true, description: 'Intel RDT L3 cache schema' },
       { name: 'mem-bw-schema', type: 'string', value: 'SCHEMA', hidden: true, description: 'Intel RDT memory bandwidth schema' },
