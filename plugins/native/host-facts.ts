@@ -15,7 +15,28 @@ export function measureHost(spec: Spec, bundle: string, rootfs: string): HostFac
     pathKinds[source] = kindOf(source);
   }
   const { cgroupV1, cgroup2 } = cgroupMountFacts(hostCgroupLayout());
-  return { pathKinds, cgroupV1, cgroup2, home: homeOf(rootfs, spec.process?.user.uid ?? 0) };
+  return { pathKinds, cgroupV1, cgroup2, home: homeOf(rootfs, spec.process?.user.uid ?? 0), ownNamespacePaths: ownNamespacePaths(spec) };
+}
+
+/** /proc/self/ns file names of the config's namespace types. */
+const nsFiles: Record<string, string> = { pid: 'pid', network: 'net', mount: 'mnt', ipc: 'ipc', uts: 'uts', user: 'user', cgroup: 'cgroup', time: 'time' };
+
+/**
+ * The namespace paths that name berth's own namespace: joining them is staying in the host's
+ * (runc compares the same inodes before it lets a sysctl through). A path that cannot be read is
+ * left to the helper, whose setns reports it.
+ */
+function ownNamespacePaths(spec: Spec): string[] {
+  return (spec.linux?.namespaces ?? []).filter((ns) => {
+    if (!ns.path || !nsFiles[ns.type]) return false;
+    try {
+      const joined = statSync(ns.path);
+      const own = statSync(`/proc/self/ns/${nsFiles[ns.type]}`);
+      return joined.dev === own.dev && joined.ino === own.ino;
+    } catch {
+      return false;
+    }
+  }).map((ns) => ns.path!);
 }
 
 function kindOf(path: string): HostFacts['pathKinds'][string] {

@@ -1,5 +1,6 @@
 import { linuxCapabilities, pointerOf, type Diagnostic, type Mount, type Process, type Spec } from '../../core/plugin-api.js';
 import { MS, parseMountOptions, recursiveAttributes, remountableFlags } from './mount-options.js';
+import { sysctlNamespace } from './native-validate.js';
 import { seccompOps, usesNotify } from './seccomp.js';
 import { CloneFlag, PlanFlag, type Arg, type OpName, type Plan, type PlanOp } from './wire.js';
 
@@ -19,6 +20,8 @@ export interface HostFacts {
   cgroup2: 'pure' | 'unified' | 'none';
   /** The container user's home directory from the rootfs' /etc/passwd, when HOME is not set. */
   home?: string;
+  /** Namespace paths in the config that name the runtime's own namespace (the host's, as runc calls it). */
+  ownNamespacePaths?: string[];
 }
 
 export interface PlanInput {
@@ -177,7 +180,13 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   if (linux.rootfsPropagation) op(child, 'MOUNT', '', '/', '', propagation, '');
   if (spec.root?.readonly) op(child, 'REMOUNT_RO', '/');
   // runc's order: sysctls while /proc/sys is still writable, then read-only and masked paths.
-  for (const [key, value] of Object.entries(linux.sysctl ?? {})) op(child, 'WRITE_FILE', `/proc/sys/${key.replaceAll('.', '/')}`, value);
+  for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
+    const joined = namespaces.find((n) => n.type === sysctlNamespace(key) && n.path);
+    if (joined && input.host.ownNamespacePaths?.includes(joined.path!)) {
+      diagnostics.push({ pointer: pointerOf('linux', 'sysctl', key), message: `would change the host's: the ${joined.type} namespace the container joins (${joined.path}) is the host's` });
+    }
+    op(child, 'WRITE_FILE', `/proc/sys/${key.replaceAll('.', '/')}`, value);
+  }
   for (const path of linux.readonlyPaths ?? []) op(child, 'READONLY_PATH', path);
   for (const path of linux.maskedPaths ?? []) op(child, 'MASK_PATH', path);
 

@@ -240,6 +240,24 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
     expect(wrongType.stderr).toContain(`join namespace /proc/${pid}/ns/uts (is it a namespace of that type?): Invalid argument`);
   });
 
+  it('a sysctl in a network namespace joined by path applies there (podman\'s shape); the host\'s own is refused', () => {
+    expect(berth('run', '-d', '-b', bundle(['sleep', '100']), 'netowner').code).toBe(0);
+    const pid = JSON.parse(berth('state', 'netowner').stdout).pid;
+    const hostValue = readFileSync('/proc/sys/net/ipv4/ping_group_range', 'utf8');
+    const joinNetwork = (path: string) => (c: Record<string, any>) => {
+      c.linux.namespaces = c.linux.namespaces.map((n: { type: string }) => (n.type === 'network' ? { type: 'network', path } : n));
+      c.linux.sysctl = { 'net.ipv4.ping_group_range': '0 2000' };
+    };
+    const r = berth('run', '-b', bundle(['cat', '/proc/sys/net/ipv4/ping_group_range'], joinNetwork(`/proc/${pid}/ns/net`)), 'netjoiner');
+    expect(r).toEqual({ code: 0, stdout: '0\t2000\n', stderr: '' });
+    expect(readFileSync('/proc/sys/net/ipv4/ping_group_range', 'utf8')).toBe(hostValue);
+    const own = `/proc/${process.pid}/ns/net`;
+    const refused = berth('create', '-b', bundle(['true'], joinNetwork(own)), 'nethost');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`/linux/sysctl/net.ipv4.ping_group_range: would change the host's: the network namespace the container joins (${own}) is the host's`);
+    expect(readFileSync('/proc/sys/net/ipv4/ping_group_range', 'utf8')).toBe(hostValue);
+  });
+
   it('passes --preserve-fds to the container at fd 3', () => {
     const out = join(dir, 'fd3');
     const fd = require('node:fs').openSync(out, 'w');
