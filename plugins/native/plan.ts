@@ -305,7 +305,8 @@ function compileDevices(input: PlanInput, child: PlanOp[], userNs: boolean): voi
     const type = device.type === 'b' ? S_IFBLK : device.type === 'p' ? S_IFIFO : S_IFCHR;
     // Inside a user namespace mknod is not allowed: bind the host's node instead (runc does the same).
     if (userNs && device.type !== 'p') op('BIND_DEVICE_IN_ROOT', rootfs, device.path, device.path);
-    else op('MKNOD_IN_ROOT', rootfs, device.path, type | (device.fileMode ?? 0o666), device.major ?? 0, device.minor ?? 0, device.uid ?? 0, device.gid ?? 0);
+    // fileMode may carry the type's own bits too (podman writes S_IFCHR | 0666): the type comes from `type`.
+    else op('MKNOD_IN_ROOT', rootfs, device.path, type | ((device.fileMode ?? 0o666) & 0o777), device.major ?? 0, device.minor ?? 0, device.uid ?? 0, device.gid ?? 0);
   }
   for (const [target, link] of [
     ['/proc/self/fd', '/dev/fd'],

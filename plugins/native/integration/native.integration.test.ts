@@ -419,6 +419,16 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
     expect(ours).toEqual({ code: 0, stdout: theirs.stdout, stderr: theirs.stderr });
   });
 
+  it('makes configured devices; a fileMode with its type bits (as podman writes it) gives the same node', () => {
+    const r = berth('run', '-b', bundle(['stat', '-c', '%n %F %a %t,%T %u', '/dev/xnull', '/dev/xzero'], (c) => {
+      c.linux.devices = [
+        { type: 'c', path: '/dev/xnull', major: 1, minor: 3, fileMode: 0o020640, uid: 1000, gid: 0 },
+        { type: 'c', path: '/dev/xzero', major: 1, minor: 5, fileMode: 0o640, uid: 1000, gid: 0 },
+      ];
+    }), 'dev1');
+    expect(r).toEqual({ code: 0, stdout: '/dev/xnull character special file 640 1,3 1000\n/dev/xzero character special file 640 1,5 1000\n', stderr: '' });
+  });
+
   it('the probe inside a container reports its own namespaces, identity and mounts', () => {
     const b = bundle(['/probe', '--stat', '/dev/null', '--write', '/ro-test', 'x'], (c) => {
       c.hostname = 'probed';
