@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -17,7 +18,9 @@ export const berthCli = join(repoRoot, 'dist', 'berth.cjs');
  * shim run it with a PATH of their own.
  */
 function writeBerthWrapper(): string {
-  const wrapper = join(tmpdir(), 'berth-managers-e2e', 'bin', 'berth');
+  // One per checkout, so two clones testing at once each run their own build.
+  const checkout = createHash('sha256').update(repoRoot).digest('hex').slice(0, 8);
+  const wrapper = join(tmpdir(), `berth-managers-e2e-${checkout}`, 'bin', 'berth');
   mkdirSync(dirname(wrapper), { recursive: true });
   writeFileSync(wrapper, `#!/bin/sh\nexec '${process.execPath}' '${berthCli}' "$@"\n`);
   chmodSync(wrapper, 0o755);

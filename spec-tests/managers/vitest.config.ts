@@ -17,5 +17,7 @@ export default defineConfig({
     testTimeout: 180_000,
     hookTimeout: 600_000,
     reporters: ['default', summary],
+    // A failure's message becomes its note in docs/compatibility.md: show what was seen, whole.
+    chaiConfig: { truncateThreshold: 400 },
   },
 });
