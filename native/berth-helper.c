@@ -866,7 +866,7 @@ static void run_op(const op_t *op) {
         close(master);
         close(console_socket_fd);
         console_socket_fd = -1;
-        if (setsid() < 0) fail(errno, "setsid");
+        /* The child leads its own session since clone: the pty becomes its controlling terminal. */
         if (ioctl(slave, TIOCSCTTY, 0) < 0) fail(errno, "make %s the controlling terminal", name);
         for (int fd = 0; fd < 3; fd++)
             if (dup2(slave, fd) < 0) fail(errno, "dup the pty onto fd %d", fd);
@@ -1172,6 +1172,9 @@ static int run_plan(void) {
             close(exec_pipe[0]);
             status_fd = exec_pipe[1];
         }
+        /* Its own session, as runc's and crun's container processes: a manager signals the
+         * process group (conmon's --timeout kills -pgid), which must not be the manager's own. */
+        if (setsid() < 0) fail(errno, "setsid");
         /* The cgroup.procs files are the parent's to write: a low RLIMIT_NOFILE must not count them. */
         for (int i = 0; i < cgroup_procs_count; i++) close(cgroup_procs[i].fd);
         if (console_relay_fd >= 0) close(console_relay_fd);

@@ -240,6 +240,15 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
     expect(wrongType.stderr).toContain(`join namespace /proc/${pid}/ns/uts (is it a namespace of that type?): Invalid argument`);
   });
 
+  it('the container process leads a session of its own (a manager kills its process group), as runc\'s', () => {
+    expect(berth('run', '-d', '-b', bundle(['sleep', '100']), 'sess1').code).toBe(0);
+    const pid = JSON.parse(berth('state', 'sess1').stdout).pid;
+    // /proc/PID/stat: pid (comm) state ppid pgrp session ...
+    const [pgrp, session] = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(2, 4).map(Number);
+    expect({ pgrp, session }).toEqual({ pgrp: pid, session: pid });
+    expect(berth('exec', 'sess1', 'sh', '-c', 'cut -d" " -f5,6 /proc/self/stat; echo $$')).toMatchObject({ code: 0, stdout: expect.stringMatching(/^(\d+) \1\n\1\n$/) });
+  });
+
   it('a sysctl in a network namespace joined by path applies there (podman\'s shape); the host\'s own is refused', () => {
     expect(berth('run', '-d', '-b', bundle(['sleep', '100']), 'netowner').code).toBe(0);
     const pid = JSON.parse(berth('state', 'netowner').stdout).pid;
