@@ -108,6 +108,16 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'run --timeout 2 (conmon kills the container\'s process group)',
+    async check(runtime) {
+      const started = Date.now();
+      const result = await runRemoved(runtime, ['--timeout', '2'], ['sleep', '60']);
+      expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 255, stderr: '' });
+      expect(Date.now() - started, 'milliseconds until podman returned').toBeLessThan(15_000);
+      expect(succeeded(await sandbox.podman(runtime, ['ps', '--all', '--quiet']))).toBe('');
+    },
+  },
+  {
     name: 'rm leaves no runtime state and no cgroup behind',
     async check(runtime) {
       const id = succeeded(await sandbox.podman(runtime, ['run', '--detach', '--memory', '64m', sandbox.image, 'sleep', '1000'])).trim();
