@@ -5,6 +5,7 @@ import { arbitraryValidConfig } from '../../core/spec/test-support/arbitrary-con
 import type { Spec } from '../../core/plugin-api.js';
 import { linuxCapabilities } from '../../core/plugin-api.js';
 import { validateForNative } from './native-validate.js';
+import { MS } from './mount-options.js';
 import { compilePlan, type HostFacts, type PlanInput } from './plan.js';
 import { CloneFlag, encodePlan, Op, wireMagic, wireVersion, type Plan, type PlanOp } from './wire.js';
 
@@ -212,6 +213,21 @@ describe('compilePlan (examples)', () => {
     expect(plan.child.find((o) => o.op === 'MOUNT_IN_ROOT' && o.args[1] === '/dev')!.args[5]).toBe('mode=755,size=65536k');
     expect(plan.child.filter((o) => o.op === 'MKNOD_IN_ROOT').map((o) => o.args[1])).toEqual(['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty']);
     expect(plan.child.find((o) => o.op === 'REMOUNT_RO')!.args).toEqual(['/']);
+  });
+
+  it('with shared rootfs propagation, makes the mount holding the rootfs private before binding it (or pivot_root fails)', () => {
+    const spec = defaultSpec();
+    spec.linux!.rootfsPropagation = 'shared';
+    const { plan } = compilePlan(input(spec, { host: { ...host, rootfsMountPoint: '/var/lib/overlay/merged' } }));
+    const rootMounts = plan.child.filter((o) => o.op === 'MOUNT').slice(0, 3);
+    expect(rootMounts).toEqual([
+      { op: 'MOUNT', args: ['', '/', '', MS.SHARED | MS.REC, ''] },
+      { op: 'MOUNT', args: ['', '/var/lib/overlay/merged', '', MS.PRIVATE, ''] },
+      { op: 'MOUNT', args: ['/bundle/rootfs', '/bundle/rootfs', '', MS.BIND | MS.REC, ''] },
+    ]);
+    // Slave (the default) or private propagation leaves no parent shared: nothing more to do.
+    const slave = compilePlan(input(defaultSpec(), { host: { ...host, rootfsMountPoint: '/var/lib/overlay/merged' } })).plan;
+    expect(slave.child.filter((o) => o.op === 'MOUNT' && o.args[3] === MS.PRIVATE)).toEqual([]);
   });
 
   it('a missing bind source is a diagnostic at its pointer', () => {

@@ -22,6 +22,8 @@ export interface HostFacts {
   home?: string;
   /** Namespace paths in the config that name the runtime's own namespace (the host's, as runc calls it). */
   ownNamespacePaths?: string[];
+  /** The mount point of the mount that holds the rootfs (the rootfs itself when it is one); "/" when unknown. */
+  rootfsMountPoint?: string;
 }
 
 export interface PlanInput {
@@ -160,6 +162,9 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   // Root filesystem.
   const propagation = rootPropagation(linux.rootfsPropagation);
   op(child, 'MOUNT', '', '/', '', propagation, '');
+  // pivot_root refuses a new root whose parent mount is shared: with shared propagation, the
+  // mount that holds the rootfs is made private before the rootfs is bound (runc and crun too).
+  if (propagation & MS.SHARED) op(child, 'MOUNT', '', input.host.rootfsMountPoint ?? '/', '', MS.PRIVATE, '');
   op(child, 'MOUNT', rootfs, rootfs, '', MS.BIND | MS.REC, '');
 
   let idmappedSlot = 0;

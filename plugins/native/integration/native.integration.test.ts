@@ -240,6 +240,12 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
     expect(wrongType.stderr).toContain(`join namespace /proc/${pid}/ns/uts (is it a namespace of that type?): Invalid argument`);
   });
 
+  it('runs with shared rootfs propagation (podman\'s for an rshared volume): the root is shared inside', () => {
+    // mountinfo's fifth field is the mount point; "shared:N" among the optional fields after it.
+    const r = berth('run', '-b', bundle(['sh', '-c', 'cut -d" " -f5- /proc/self/mountinfo | grep "^/ " | grep -c shared:'], (c) => (c.linux.rootfsPropagation = 'shared')), 'shared1');
+    expect(r).toEqual({ code: 0, stdout: '1\n', stderr: '' });
+  });
+
   it('the container process leads a session of its own (a manager kills its process group), as runc\'s', () => {
     expect(berth('run', '-d', '-b', bundle(['sleep', '100']), 'sess1').code).toBe(0);
     const pid = JSON.parse(berth('state', 'sess1').stdout).pid;
