@@ -254,6 +254,20 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    name: '--mount type=bind,...,bind-propagation=rshared',
+    async check(runtime) {
+      const hostDir = mkdtempSync(join(tmpdir(), 'berth-podman-rshared-'));
+      try {
+        // mountinfo: the mount point is the fifth field, "shared:N" among the optional ones after it.
+        const mount = `type=bind,src=${hostDir},dst=/v,bind-propagation=rshared`;
+        const out = succeeded(await runRemoved(runtime, ['--mount', mount], ['sh', '-c', 'cut -d" " -f5- /proc/self/mountinfo | grep "^/v " | grep -c shared:']));
+        expect(out).toBe('1\n');
+      } finally {
+        rmSync(hostDir, { recursive: true, force: true });
+      }
+    },
+  },
+  {
     name: '--tmpfs /t',
     async check(runtime) {
       const out = succeeded(await runRemoved(runtime, ['--read-only', '--tmpfs', '/t'], ['sh', '-c', "grep ' /t ' /proc/mounts | cut -d' ' -f1,3; echo x > /t/file && cat /t/file"]));
