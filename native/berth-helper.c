@@ -713,7 +713,10 @@ static void run_op(const op_t *op) {
             fail(errno, "stat %s", S(op, 0));
         }
         if (mount(S(op, 0), S(op, 0), NULL, MS_BIND | MS_REC, NULL) < 0) fail(errno, "bind %s", S(op, 0));
-        if (remount(S(op, 0), MS_RDONLY) < 0) fail(errno, "remount %s read-only", S(op, 0));
+        /* A remount replaces the mount's flags: keep the nosuid, nodev and noexec the bind copied
+         * (from /proc, say), as runc does, or the read-only path would lose them. */
+        unsigned long kept = locked_flags(S(op, 0)) & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+        if (remount(S(op, 0), MS_RDONLY | kept) < 0) fail(errno, "remount %s read-only", S(op, 0));
         break;
     }
     case BERTH_OP_REMOUNT_RO:

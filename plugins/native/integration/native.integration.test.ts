@@ -240,6 +240,14 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
     expect(wrongType.stderr).toContain(`join namespace /proc/${pid}/ns/uts (is it a namespace of that type?): Invalid argument`);
   });
 
+  it('a read-only path keeps the nosuid, nodev and noexec of the mount it lies on (/proc), as runc\'s', () => {
+    const r = berth('run', '-b', bundle(['sh', '-c', 'grep " /proc/sys " /proc/self/mounts | cut -d" " -f4'], (c) => {
+      c.linux.readonlyPaths = ['/proc/sys'];
+      c.mounts.find((m: { destination: string }) => m.destination === '/proc').options = ['nosuid', 'nodev', 'noexec']; // as podman mounts it
+    }), 'ro1');
+    expect(r).toEqual({ code: 0, stdout: 'ro,nosuid,nodev,noexec,relatime\n', stderr: '' });
+  });
+
   it('runs with shared rootfs propagation (podman\'s for an rshared volume): the root is shared inside', () => {
     // mountinfo's fifth field is the mount point; "shared:N" among the optional fields after it.
     const r = berth('run', '-b', bundle(['sh', '-c', 'cut -d" " -f5- /proc/self/mountinfo | grep "^/ " | grep -c shared:'], (c) => (c.linux.rootfsPropagation = 'shared')), 'shared1');
