@@ -178,6 +178,15 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'read-only /proc paths stay nosuid, nodev, noexec',
+    async check(runtime) {
+      const out = succeeded(await runRemoved(runtime, [], ['sh', '-c', 'grep -E " /proc/(sys|bus|fs|irq) " /proc/self/mounts | cut -d" " -f2,4']));
+      const options = out.trim().split('\n').map((line) => line.split(' '));
+      expect(options.map(([path]) => path).sort()).toEqual(['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys']);
+      for (const [path, flags] of options) expect(flags!.split(','), path).toEqual(expect.arrayContaining(['ro', 'nosuid', 'nodev', 'noexec']));
+    },
+  },
+  {
     name: '--user 1000:1000',
     async check(runtime) {
       expect(succeeded(await runRemoved(runtime, ['--user', '1000:1000'], ['sh', '-c', 'id -u; id -g']))).toBe('1000\n1000\n');
