@@ -211,6 +211,10 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   };
   child.push(...identityOps(process, linux.seccomp && !process.noNewPrivileges ? loadSeccomp('creating') : []));
 
+  // runc and crun look the program up before create ends: a missing one fails create, not start.
+  const program = process.args?.[0];
+  const searchPath = (process.env ?? []).findLast((e) => e.startsWith('PATH='))?.slice('PATH='.length);
+  if (program) op(child, 'FIND_EXECUTABLE', program, ...(searchPath === undefined ? [] : [searchPath]));
   op(child, 'WAIT_START', input.execFifo);
   if (linux.seccomp && process.noNewPrivileges) child.push(...loadSeccomp('created'));
   child.push(...closeAndExecOps(process, input.listenFds + input.preserveFds, containerEnv(process.env ?? [], input.host.home, input.listenFds)));

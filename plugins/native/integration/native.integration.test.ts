@@ -240,6 +240,19 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
     expect(wrongType.stderr).toContain(`join namespace /proc/${pid}/ns/uts (is it a namespace of that type?): Invalid argument`);
   });
 
+  it('a program that is missing or may not be executed fails create, naming it, as runc\'s and crun\'s do', () => {
+    const refusal = (args: string[], id: string) => {
+      const r = berth('create', '-b', bundle(args), id);
+      expect(r.code, id).toBe(1);
+      return r.stderr;
+    };
+    expect(refusal(['/nonexistent'], 'nx1')).toMatch(/^nx1: exec "\/nonexistent": No such file or directory \(FIND_EXECUTABLE failed/);
+    expect(refusal(['nosuchcommand'], 'nx2')).toMatch(/^nx2: exec "nosuchcommand": executable file not found in \$PATH: No such file or directory \(FIND_EXECUTABLE failed/);
+    expect(refusal(['/etc/passwd'], 'nx3')).toMatch(/^nx3: exec "\/etc\/passwd": Permission denied \(FIND_EXECUTABLE failed/);
+    expect(refusal(['/bin'], 'nx4')).toMatch(/^nx4: exec "\/bin": Permission denied \(FIND_EXECUTABLE failed/);
+    expect(readdirSync(root)).toEqual([]);
+  });
+
   it('a read-only path keeps the nosuid, nodev and noexec of the mount it lies on (/proc), as runc\'s', () => {
     const r = berth('run', '-b', bundle(['sh', '-c', 'grep " /proc/sys " /proc/self/mounts | cut -d" " -f4'], (c) => {
       c.linux.readonlyPaths = ['/proc/sys'];
