@@ -349,6 +349,20 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'run -d of a missing program fails at once (127), naming it',
+    async check(runtime) {
+      const name = `berth-e2e-missing-${runtime}`;
+      try {
+        const result = await sandbox.podman(runtime, ['run', '--detach', '--name', name, sandbox.image, '/nonexistent']);
+        expect(result.status).toBe(127);
+        expect(result.stderr).toMatch(new RegExp(`^Error: ${runtime}: .*/nonexistent.*: OCI runtime attempted to invoke a command that was not found$`, 'm'));
+        expect(succeeded(await sandbox.podman(runtime, ['ps', '--all', '--filter', `name=${name}`, '--format', '{{.Status}}']))).toBe('Created\n');
+      } finally {
+        await sandbox.podman(runtime, ['rm', '--force', name]);
+      }
+    },
+  },
+  {
     name: "a refused create shows berth's message (--annotation run.berth.backend=nosuch)",
     berthOnly: 'runc and crun ignore berth\'s annotations',
     async check(runtime) {
