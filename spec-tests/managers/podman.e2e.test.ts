@@ -314,6 +314,17 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    name: 'kill a paused container',
+    async check(runtime) {
+      await withDetached(runtime, [], async (id) => {
+        succeeded(await sandbox.podman(runtime, ['pause', id]));
+        succeeded(await sandbox.podman(runtime, ['kill', id]));
+        succeeded(await sandbox.podman(runtime, ['wait', id]));
+        expect(await inspect(runtime, id, '{{.State.Status}} {{.State.ExitCode}}')).toBe('exited 137');
+      });
+    },
+  },
+  {
     name: 'top',
     async check(runtime) {
       await withDetached(runtime, [], async (id) => {
