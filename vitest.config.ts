@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 import type { Reporter, TestModule } from 'vitest/node';
 
 /** One plain closing line, `tests: N passed, N failed, N skipped`, that any CI log reader understands. */
-const summary: Reporter = {
+export const summary: Reporter = {
   onTestRunEnd(modules: ReadonlyArray<TestModule>) {
     const count = { passed: 0, failed: 0, skipped: 0 };
     for (const module of modules) {
@@ -23,7 +23,8 @@ const summary: Reporter = {
 export default defineConfig({
   test: {
     include: ['core/**/*.test.ts', 'plugins/**/*.test.ts', 'spec-tests/**/*.test.ts', 'bench/**/*.test.ts'],
-    exclude: ['node_modules/**', 'dist/**'],
+    // The managers' end-to-end suites have their own command (`npm run test:e2e`, spec-tests/managers).
+    exclude: ['node_modules/**', 'dist/**', 'spec-tests/managers/**/*.e2e.test.ts'],
     // Lifecycle and CLI tests spawn real processes; keep their time bounded but not flaky.
     testTimeout: 60_000,
     hookTimeout: 60_000,

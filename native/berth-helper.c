@@ -153,6 +153,7 @@ static const char *op_name(uint32_t code) {
     case BERTH_OP_JOIN_NAMESPACES: return "JOIN_NAMESPACES";
     case BERTH_OP_EXEC_STATUS_PIPE: return "EXEC_STATUS_PIPE";
     case BERTH_OP_WAIT_EXEC: return "WAIT_EXEC";
+    case BERTH_OP_FIND_EXECUTABLE: return "FIND_EXECUTABLE";
     default: return "UNKNOWN";
     }
 }
@@ -420,12 +421,46 @@ static int cap_last_cap(void) {
 }
 
 /* execve with Go's exec.LookPath behaviour for a name without '/'. */
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* Whether execve could run `file`: a regular file this process may execute; errno says why not. */
+static int executable(const char *file) {
+    struct stat st;
+    if (stat(file, &st) < 0) return 0;
+    if (!S_ISREG(st.st_mode)) {
+        errno = EACCES;
+        return 0;
+    }
+    return access(file, X_OK) == 0;
+}
+
+/* FIND_EXECUTABLE: find `name` as exec_with_path will (the same PATH walk), or fail as runc's
+ * create does, naming the program; errno follows execvp's (EACCES if only unusable ones were found). */
+static void find_executable(const char *name, const char *path) {
+    if (strchr(name, '/')) {
+        if (!executable(name)) fail(errno, "exec \"%s\"", name);
+        return;
+    }
+    int saved = ENOENT;
+    char candidate[PATH_MAX];
+    for (const char *p = path;;) {
+        const char *end = strchr(p, ':');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        snprintf(candidate, sizeof candidate, "%.*s/%s", (int)len, len ? p : ".", name);
+        if (executable(candidate)) return;
+        if (errno != ENOENT && errno != ENOTDIR) saved = errno;
+        if (!end) break;
+        p = end + 1;
+    }
+    fail(saved, "exec \"%s\": executable file not found in $PATH", name);
+}
+
 static void exec_with_path(const char *name, char **argv, char **envp) {
     if (strchr(name, '/')) {
         execve(name, argv, envp);
         return;
     }
-    const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    const char *path = DEFAULT_PATH;
     for (char **e = envp; *e; e++)
         if (strncmp(*e, "PATH=", 5) == 0) path = *e + 5;
     int saved = ENOENT;
@@ -713,7 +748,10 @@ static void run_op(const op_t *op) {
             fail(errno, "stat %s", S(op, 0));
         }
         if (mount(S(op, 0), S(op, 0), NULL, MS_BIND | MS_REC, NULL) < 0) fail(errno, "bind %s", S(op, 0));
-        if (remount(S(op, 0), MS_RDONLY) < 0) fail(errno, "remount %s read-only", S(op, 0));
+        /* A remount replaces the mount's flags: keep the nosuid, nodev and noexec the bind copied
+         * (from /proc, say), as runc does, or the read-only path would lose them. */
+        unsigned long kept = locked_flags(S(op, 0)) & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+        if (remount(S(op, 0), MS_RDONLY | kept) < 0) fail(errno, "remount %s read-only", S(op, 0));
         break;
     }
     case BERTH_OP_REMOUNT_RO:
@@ -832,6 +870,9 @@ static void run_op(const op_t *op) {
         dprintf(2, "berth: exec \"%s\": %s\n", argv[0], strerror(errno));
         _exit(127);
     }
+    case BERTH_OP_FIND_EXECUTABLE:
+        find_executable(S(op, 0), op->argc > 1 ? S(op, 1) : DEFAULT_PATH);
+        break;
     case BERTH_OP_MKDIR_IN_ROOT: {
         int rootfd = open(S(op, 0), O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0) fail(errno, "open rootfs %s", S(op, 0));
@@ -866,7 +907,7 @@ static void run_op(const op_t *op) {
         close(master);
         close(console_socket_fd);
         console_socket_fd = -1;
-        if (setsid() < 0) fail(errno, "setsid");
+        /* The child leads its own session since clone: the pty becomes its controlling terminal. */
         if (ioctl(slave, TIOCSCTTY, 0) < 0) fail(errno, "make %s the controlling terminal", name);
         for (int fd = 0; fd < 3; fd++)
             if (dup2(slave, fd) < 0) fail(errno, "dup the pty onto fd %d", fd);
@@ -1172,6 +1213,9 @@ static int run_plan(void) {
             close(exec_pipe[0]);
             status_fd = exec_pipe[1];
         }
+        /* Its own session, as runc's and crun's container processes: a manager signals the
+         * process group (conmon's --timeout kills -pgid), which must not be the manager's own. */
+        if (setsid() < 0) fail(errno, "setsid");
         /* The cgroup.procs files are the parent's to write: a low RLIMIT_NOFILE must not count them. */
         for (int i = 0; i < cgroup_procs_count; i++) close(cgroup_procs[i].fd);
         if (console_relay_fd >= 0) close(console_relay_fd);

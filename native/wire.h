@@ -2,7 +2,7 @@
 #ifndef BERTH_WIRE_H
 #define BERTH_WIRE_H
 
-#define BERTH_WIRE_VERSION 2
+#define BERTH_WIRE_VERSION 3
 #define BERTH_WIRE_MAGIC "BRTH"
 #define BERTH_PLAN_FOREGROUND 1
 
@@ -68,6 +68,7 @@ enum berth_op {
     BERTH_OP_JOIN_NAMESPACES = 80,
     BERTH_OP_EXEC_STATUS_PIPE = 81,
     BERTH_OP_WAIT_EXEC = 82,
+    BERTH_OP_FIND_EXECUTABLE = 83,
 };
 
 #endif

@@ -15,6 +15,20 @@ describe('validateConfig', () => {
     expect(validateConfig({ ociVersion: '1.0.2-dev', root: { path: 'rootfs' }, process: { cwd: '/', args: ['sh'], user: { uid: 0, gid: 0 } } })).toEqual([]);
   });
 
+  it('accepts a device fileMode with its own file type bits, as podman writes it, and refuses other type bits', () => {
+    const doc = base();
+    doc.linux!.devices = [
+      { type: 'c', path: '/dev/xnull', major: 1, minor: 3, fileMode: 0o020666 },
+      { type: 'b', path: '/dev/loop9', major: 7, minor: 9, fileMode: 0o060660 },
+      { type: 'c', path: '/dev/odd', major: 1, minor: 5, fileMode: 0o060666 },
+      { type: 'p', path: '/dev/fifo', fileMode: 0o024666 },
+    ];
+    expect(validateConfig(doc)).toEqual([
+      { pointer: '/linux/devices/2/fileMode', message: 'must be <= 511, got 25014' },
+      { pointer: '/linux/devices/3/fileMode', message: 'must be <= 511, got 10678' },
+    ]);
+  });
+
   it('reports a document that is not an object at the root pointer', () => {
     expect(validateConfig(null)).toEqual([{ pointer: '', message: 'must be an object, got null' }]);
     expect(validateConfig([])).toEqual([{ pointer: '', message: 'must be an object, got an array' }]);

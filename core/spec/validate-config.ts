@@ -1,7 +1,8 @@
 import type { Diagnostic } from '../errors/runtime-error.js';
 import type { Spec } from './config.js';
+import { valueAt } from './json-pointer.js';
 import { schemaDiagnostics } from './schema-diagnostics.js';
-import { validateConfigSchema } from './schema/validators.generated.mjs';
+import { validateConfigSchema, type SchemaError } from './schema/validators.generated.mjs';
 import { semanticDiagnostics } from './semantic-checks.js';
 
 /**
@@ -10,11 +11,30 @@ import { semanticDiagnostics } from './semantic-checks.js';
  */
 export function validateConfig(document: unknown): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
-  if (!validateConfigSchema(document)) diagnostics.push(...schemaDiagnostics(document, validateConfigSchema.errors ?? []));
+  if (!validateConfigSchema(document)) {
+    const errors = (validateConfigSchema.errors ?? []).filter((e) => !isDeviceModeWithItsType(document, e));
+    diagnostics.push(...schemaDiagnostics(document, errors));
+  }
   const seen = new Set(diagnostics.map((d) => d.pointer));
   // The schema already spoke for these fields; a second message about the same field is noise.
   diagnostics.push(...semanticDiagnostics(document).filter((d) => !seen.has(d.pointer)));
   return diagnostics;
+}
+
+/** The file type bits of each device type, as stat(2) reports them. */
+const deviceTypeBits: Record<string, number> = { c: 0o020000, u: 0o020000, b: 0o060000, p: 0o010000 };
+
+/**
+ * A device's fileMode with its own file type bits (S_IFCHR | 0666 = 8630): the schema allows
+ * permission bits only, but podman writes these for every --device and --privileged device, and
+ * runc and crun accept them. Only type bits that agree with the device's type are let through.
+ */
+function isDeviceModeWithItsType(document: unknown, error: SchemaError): boolean {
+  const match = /^\/linux\/devices\/(\d+)\/fileMode$/.exec(error.instancePath);
+  if (!match || error.keyword !== 'maximum') return false;
+  const device = valueAt(document, `/linux/devices/${match[1]}`) as { type?: unknown; fileMode?: unknown } | undefined;
+  const typeBits = typeof device?.type === 'string' ? deviceTypeBits[device.type] : undefined;
+  return typeBits !== undefined && Number.isInteger(device!.fileMode) && ((device!.fileMode as number) & ~0o777) === typeBits;
 }
 
 /** Narrowing helper for callers that have just validated. */

@@ -1,9 +1,9 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Spec } from '../../core/plugin-api.js';
 import { MS, parseMountOptions } from './mount-options.js';
 import { resolveSource, type HostFacts } from './plan.js';
-import { hostCgroupLayout, type CgroupLayout } from './cgroups/layout.js';
+import { hostCgroupLayout, unescapeMountPath, type CgroupLayout } from './cgroups/layout.js';
 
 /** What the plan compiler needs to know about this host and bundle, measured once at create. */
 export function measureHost(spec: Spec, bundle: string, rootfs: string): HostFacts {
@@ -15,7 +15,54 @@ export function measureHost(spec: Spec, bundle: string, rootfs: string): HostFac
     pathKinds[source] = kindOf(source);
   }
   const { cgroupV1, cgroup2 } = cgroupMountFacts(hostCgroupLayout());
-  return { pathKinds, cgroupV1, cgroup2, home: homeOf(rootfs, spec.process?.user.uid ?? 0) };
+  return {
+    pathKinds,
+    cgroupV1,
+    cgroup2,
+    home: homeOf(rootfs, spec.process?.user.uid ?? 0),
+    ownNamespacePaths: ownNamespacePaths(spec),
+    rootfsMountPoint: mountPointOf(realpathOr(rootfs), readFileSync('/proc/self/mountinfo', 'utf8')),
+  };
+}
+
+function realpathOr(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path; // a missing rootfs is reported by the helper, which cannot reach it either
+  }
+}
+
+/** The mount point of the mount that holds `path` (an absolute path without symlinks): the longest mount point above or at it. */
+export function mountPointOf(path: string, mountinfo: string): string {
+  let best = '/';
+  for (const line of mountinfo.split('\n')) {
+    const mountPoint = unescapeMountPath(line.split(' ')[4] ?? '');
+    const holds = mountPoint === path || path.startsWith(mountPoint === '/' ? '/' : `${mountPoint}/`);
+    if (mountPoint.startsWith('/') && holds && mountPoint.length > best.length) best = mountPoint;
+  }
+  return best;
+}
+
+/** /proc/self/ns file names of the config's namespace types. */
+const nsFiles: Record<string, string> = { pid: 'pid', network: 'net', mount: 'mnt', ipc: 'ipc', uts: 'uts', user: 'user', cgroup: 'cgroup', time: 'time' };
+
+/**
+ * The namespace paths that name berth's own namespace: joining them is staying in the host's
+ * (runc compares the same inodes before it lets a sysctl through). A path that cannot be read is
+ * left to the helper, whose setns reports it.
+ */
+function ownNamespacePaths(spec: Spec): string[] {
+  return (spec.linux?.namespaces ?? []).filter((ns) => {
+    if (!ns.path || !nsFiles[ns.type]) return false;
+    try {
+      const joined = statSync(ns.path);
+      const own = statSync(`/proc/self/ns/${nsFiles[ns.type]}`);
+      return joined.dev === own.dev && joined.ino === own.ino;
+    } catch {
+      return false;
+    }
+  }).map((ns) => ns.path!);
 }
 
 function kindOf(path: string): HostFacts['pathKinds'][string] {

@@ -3,7 +3,7 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSyn
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { RuntimeError, type Backend, type ContainerContext, type CreateContext, type HookPoint, type Process } from '../../core/plugin-api.js';
-import { cgroupPids, destroyCgroups, procsFiles, setFrozen, signalAll } from './cgroups/cgroup-manager.js';
+import { cgroupPids, destroyCgroups, procsFiles, setFrozen, signalAll, thawAfterKill } from './cgroups/cgroup-manager.js';
 import { readStats } from './cgroups/stats.js';
 import { helperPath } from './helper-path.js';
 import { measureHost } from './host-facts.js';
@@ -78,11 +78,12 @@ export function createNativeBackend(): Backend {
     },
 
     async kill(ctx, sig, options) {
-      if (!options.all) return signal(ctx.pid, sig);
       const cgroups = cgroupsOf(ctx);
-      if (cgroups) return signalAll(cgroups, sig);
+      if (!options.all) signal(ctx.pid, sig);
+      else if (cgroups) await signalAll(cgroups, sig);
       // A container made before berth managed cgroups: every process in its pid namespace.
-      for (const pid of processesInPidNamespaceOf(ctx.pid)) signal(pid, sig);
+      else for (const pid of processesInPidNamespaceOf(ctx.pid)) signal(pid, sig);
+      if (sig === 9 && cgroups) await thawAfterKill(cgroups);
     },
 
     async delete(ctx) {

@@ -3,7 +3,7 @@ import { MS, parseMountOptions } from './mount-options.js';
 import { seccompProblems } from './seccomp.js';
 
 /** sysctl keys that belong to a namespace, and which one (runc's list). */
-function sysctlNamespace(key: string): 'ipc' | 'network' | 'uts' | undefined {
+export function sysctlNamespace(key: string): 'ipc' | 'network' | 'uts' | undefined {
   if (['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'].includes(key)) return 'ipc';
   if (key.startsWith('fs.mqueue.')) return 'ipc';
   if (key.startsWith('net.')) return 'network';
@@ -22,7 +22,6 @@ export function validateForNative(spec: Spec): Diagnostic[] {
   const linux = spec.linux ?? {};
   const namespaces = linux.namespaces ?? [];
   const has = (type: string) => namespaces.some((n) => n.type === type);
-  const isNew = (type: string) => namespaces.some((n) => n.type === type && !n.path);
 
   if (!has('mount')) report('the native backend needs a mount namespace: add {"type": "mount"}', 'linux', 'namespaces');
   if (spec.hostname !== undefined && !has('uts')) report('cannot set the hostname without a private UTS namespace', 'hostname');
@@ -31,7 +30,9 @@ export function validateForNative(spec: Spec): Diagnostic[] {
   for (const key of Object.keys(linux.sysctl ?? {})) {
     const ns = sysctlNamespace(key);
     if (!ns) report('is not namespaced: setting it would change the host for everyone', 'linux', 'sysctl', key);
-    else if (!isNew(ns)) report(`needs a new ${ns} namespace, or it would change the host's`, 'linux', 'sysctl', key);
+    // A namespace joined by path is the container's too (podman's network namespace is one);
+    // compilePlan refuses a path that is the host's own, which only the host can tell.
+    else if (!has(ns)) report(`needs the container to have its own ${ns} namespace, or it would change the host's`, 'linux', 'sysctl', key);
   }
 
   // Not implemented yet by the native backend: refused, never silently ignored.

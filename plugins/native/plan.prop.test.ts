@@ -5,6 +5,7 @@ import { arbitraryValidConfig } from '../../core/spec/test-support/arbitrary-con
 import type { Spec } from '../../core/plugin-api.js';
 import { linuxCapabilities } from '../../core/plugin-api.js';
 import { validateForNative } from './native-validate.js';
+import { MS } from './mount-options.js';
 import { compilePlan, type HostFacts, type PlanInput } from './plan.js';
 import { CloneFlag, encodePlan, Op, wireMagic, wireVersion, type Plan, type PlanOp } from './wire.js';
 
@@ -214,6 +215,21 @@ describe('compilePlan (examples)', () => {
     expect(plan.child.find((o) => o.op === 'REMOUNT_RO')!.args).toEqual(['/']);
   });
 
+  it('with shared rootfs propagation, makes the mount holding the rootfs private before binding it (or pivot_root fails)', () => {
+    const spec = defaultSpec();
+    spec.linux!.rootfsPropagation = 'shared';
+    const { plan } = compilePlan(input(spec, { host: { ...host, rootfsMountPoint: '/var/lib/overlay/merged' } }));
+    const rootMounts = plan.child.filter((o) => o.op === 'MOUNT').slice(0, 3);
+    expect(rootMounts).toEqual([
+      { op: 'MOUNT', args: ['', '/', '', MS.SHARED | MS.REC, ''] },
+      { op: 'MOUNT', args: ['', '/var/lib/overlay/merged', '', MS.PRIVATE, ''] },
+      { op: 'MOUNT', args: ['/bundle/rootfs', '/bundle/rootfs', '', MS.BIND | MS.REC, ''] },
+    ]);
+    // Slave (the default) or private propagation leaves no parent shared: nothing more to do.
+    const slave = compilePlan(input(defaultSpec(), { host: { ...host, rootfsMountPoint: '/var/lib/overlay/merged' } })).plan;
+    expect(slave.child.filter((o) => o.op === 'MOUNT' && o.args[3] === MS.PRIVATE)).toEqual([]);
+  });
+
   it('a missing bind source is a diagnostic at its pointer', () => {
     const spec = defaultSpec();
     spec.mounts!.push({ destination: '/data', type: 'bind', source: 'data', options: ['rbind', 'ro'] });
@@ -243,6 +259,29 @@ describe('compilePlan (examples)', () => {
   });
 });
 
+describe('sysctls in a namespace joined by path', () => {
+  // podman's network namespace, made by netavark, is joined by path and carries podman's sysctls.
+  const joiningNetwork = (path: string) => {
+    const spec = defaultSpec();
+    spec.linux!.namespaces = [...spec.linux!.namespaces!.filter((n) => n.type !== 'network'), { type: 'network', path }];
+    spec.linux!.sysctl = { 'net.ipv4.ping_group_range': '0 0' };
+    return spec;
+  };
+
+  it('are the container\'s: accepted, and written after pivot_root', () => {
+    const spec = joiningNetwork('/run/netns/netns-1');
+    expect(validateForNative(spec)).toEqual([]);
+    const { plan, diagnostics } = compilePlan(input(spec));
+    expect(diagnostics).toEqual([]);
+    expect(plan.child).toContainEqual({ op: 'WRITE_FILE', args: ['/proc/sys/net/ipv4/ping_group_range', '0 0'] });
+  });
+
+  it('are refused when the path is the host\'s own namespace', () => {
+    const { diagnostics } = compilePlan(input(joiningNetwork('/proc/1/ns/net'), { host: { ...host, ownNamespacePaths: ['/proc/1/ns/net'] } }));
+    expect(diagnostics).toEqual([{ pointer: '/linux/sysctl/net.ipv4.ping_group_range', message: 'would change the host\'s: the network namespace the container joins (/proc/1/ns/net) is the host\'s' }]);
+  });
+});
+
 describe('validateForNative', () => {
   it('refuses what it would apply to the host, or cannot apply yet, naming the field', () => {
     const spec = defaultSpec();
@@ -252,7 +291,7 @@ describe('validateForNative', () => {
     expect(validateForNative(spec)).toEqual([
       { pointer: '/hostname', message: 'cannot set the hostname without a private UTS namespace' },
       { pointer: '/linux/sysctl/kernel.panic', message: 'is not namespaced: setting it would change the host for everyone' },
-      { pointer: '/linux/sysctl/kernel.shmmax', message: 'needs a new ipc namespace, or it would change the host\'s' },
+      { pointer: '/linux/sysctl/kernel.shmmax', message: 'needs the container to have its own ipc namespace, or it would change the host\'s' },
       { pointer: '/linux/seccomp/syscalls/0/action', message: 'SCMP_ACT_NOTIFY needs /linux/seccomp/listenerPath: the seccomp agent that answers' },
     ]);
   });

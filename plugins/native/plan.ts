@@ -1,5 +1,6 @@
 import { linuxCapabilities, pointerOf, type Diagnostic, type Mount, type Process, type Spec } from '../../core/plugin-api.js';
 import { MS, parseMountOptions, recursiveAttributes, remountableFlags } from './mount-options.js';
+import { sysctlNamespace } from './native-validate.js';
 import { seccompOps, usesNotify } from './seccomp.js';
 import { CloneFlag, PlanFlag, type Arg, type OpName, type Plan, type PlanOp } from './wire.js';
 
@@ -19,6 +20,10 @@ export interface HostFacts {
   cgroup2: 'pure' | 'unified' | 'none';
   /** The container user's home directory from the rootfs' /etc/passwd, when HOME is not set. */
   home?: string;
+  /** Namespace paths in the config that name the runtime's own namespace (the host's, as runc calls it). */
+  ownNamespacePaths?: string[];
+  /** The mount point of the mount that holds the rootfs (the rootfs itself when it is one); "/" when unknown. */
+  rootfsMountPoint?: string;
 }
 
 export interface PlanInput {
@@ -157,6 +162,9 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   // Root filesystem.
   const propagation = rootPropagation(linux.rootfsPropagation);
   op(child, 'MOUNT', '', '/', '', propagation, '');
+  // pivot_root refuses a new root whose parent mount is shared: with shared propagation, the
+  // mount that holds the rootfs is made private before the rootfs is bound (runc and crun too).
+  if (propagation & MS.SHARED) op(child, 'MOUNT', '', input.host.rootfsMountPoint ?? '/', '', MS.PRIVATE, '');
   op(child, 'MOUNT', rootfs, rootfs, '', MS.BIND | MS.REC, '');
 
   let idmappedSlot = 0;
@@ -177,7 +185,13 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   if (linux.rootfsPropagation) op(child, 'MOUNT', '', '/', '', propagation, '');
   if (spec.root?.readonly) op(child, 'REMOUNT_RO', '/');
   // runc's order: sysctls while /proc/sys is still writable, then read-only and masked paths.
-  for (const [key, value] of Object.entries(linux.sysctl ?? {})) op(child, 'WRITE_FILE', `/proc/sys/${key.replaceAll('.', '/')}`, value);
+  for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
+    const joined = namespaces.find((n) => n.type === sysctlNamespace(key) && n.path);
+    if (joined && input.host.ownNamespacePaths?.includes(joined.path!)) {
+      diagnostics.push({ pointer: pointerOf('linux', 'sysctl', key), message: `would change the host's: the ${joined.type} namespace the container joins (${joined.path}) is the host's` });
+    }
+    op(child, 'WRITE_FILE', `/proc/sys/${key.replaceAll('.', '/')}`, value);
+  }
   for (const path of linux.readonlyPaths ?? []) op(child, 'READONLY_PATH', path);
   for (const path of linux.maskedPaths ?? []) op(child, 'MASK_PATH', path);
 
@@ -197,6 +211,10 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   };
   child.push(...identityOps(process, linux.seccomp && !process.noNewPrivileges ? loadSeccomp('creating') : []));
 
+  // runc and crun look the program up before create ends: a missing one fails create, not start.
+  const program = process.args?.[0];
+  const searchPath = (process.env ?? []).findLast((e) => e.startsWith('PATH='))?.slice('PATH='.length);
+  if (program) op(child, 'FIND_EXECUTABLE', program, ...(searchPath === undefined ? [] : [searchPath]));
   op(child, 'WAIT_START', input.execFifo);
   if (linux.seccomp && process.noNewPrivileges) child.push(...loadSeccomp('created'));
   child.push(...closeAndExecOps(process, input.listenFds + input.preserveFds, containerEnv(process.env ?? [], input.host.home, input.listenFds)));
@@ -296,7 +314,8 @@ function compileDevices(input: PlanInput, child: PlanOp[], userNs: boolean): voi
     const type = device.type === 'b' ? S_IFBLK : device.type === 'p' ? S_IFIFO : S_IFCHR;
     // Inside a user namespace mknod is not allowed: bind the host's node instead (runc does the same).
     if (userNs && device.type !== 'p') op('BIND_DEVICE_IN_ROOT', rootfs, device.path, device.path);
-    else op('MKNOD_IN_ROOT', rootfs, device.path, type | (device.fileMode ?? 0o666), device.major ?? 0, device.minor ?? 0, device.uid ?? 0, device.gid ?? 0);
+    // fileMode may carry the type's own bits too (podman writes S_IFCHR | 0666): the type comes from `type`.
+    else op('MKNOD_IN_ROOT', rootfs, device.path, type | ((device.fileMode ?? 0o666) & 0o777), device.major ?? 0, device.minor ?? 0, device.uid ?? 0, device.gid ?? 0);
   }
   for (const [target, link] of [
     ['/proc/self/fd', '/dev/fd'],

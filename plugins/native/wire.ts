@@ -21,7 +21,7 @@
  *   "error <section> <index> <op> <errno> <message>"   an op failed; the process exits 1
  */
 
-export const wireVersion = 2;
+export const wireVersion = 3;
 export const wireMagic = 'BRTH';
 
 /** Header flags. */
@@ -166,6 +166,9 @@ export const Op = {
   EXEC_STATUS_PIPE: 81,
   /** PARENT: wait for that pipe to close: forward the child's "error" line, or write "running" when it exec'd. */
   WAIT_EXEC: 82,
+  /** s program, [s PATH]: the program EXEC will run exists and may be executed (looked up in PATH, or the
+   * default PATH, when it has no '/'), so a missing one fails create as with runc and crun. */
+  FIND_EXECUTABLE: 83,
   /** i flags: unshare(2) in the helper (PRE: a time namespace, whose offsets must be written before a process enters it). */
   UNSHARE: 63,
   /** s rootfs, s dest, i attrSet, i attrClr, i propagation: mount_setattr(AT_RECURSIVE) on dest in root (recursive r* options). */

@@ -23,7 +23,8 @@ const exec: CommandHandler = async (ctx) => {
     const given = readJsonArgument('process', file, ctx.cwd);
     process = given.document as Process;
     where = given.where;
-    const ignored = processFlags.filter((f) => ctx.flags[f] !== undefined);
+    // podman passes --tty along with a file that asks for a terminal: nothing is ignored then.
+    const ignored = processFlags.filter((f) => ctx.flags[f] !== undefined && !(f === 'tty' && ctx.flags.tty === (process.terminal === true)));
     if (ignored.length > 0) ctx.stderr(`warning: with --process, ${ignored.map((f) => `--${f}`).join(', ')} ${ignored.length === 1 ? 'is' : 'are'} ignored (as in runc)\n`);
     if (args.length > 0) throw RuntimeError.usage('exec --process takes the command from the file: give no command after the container id');
   } else {

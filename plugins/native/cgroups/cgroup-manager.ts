@@ -210,6 +210,15 @@ export async function signalAll(paths: CgroupPaths, signal: number): Promise<voi
   }
 }
 
+/**
+ * A frozen process takes SIGKILL only once thawed (cgroup v1): after killing a paused container
+ * it is thawed, as runc does, so the kill is seen at once.
+ */
+export async function thawAfterKill(paths: CgroupPaths): Promise<void> {
+  const canFreeze = paths.v1.some((h) => h.controllers.includes('freezer')) || (paths.v2 !== undefined && existsSync(join(paths.v2, 'cgroup.freeze')));
+  if (canFreeze && isFrozen(paths)) await setFrozen(paths, false);
+}
+
 function isFrozen(paths: CgroupPaths): boolean {
   const freezer = paths.v1.find((h) => h.controllers.includes('freezer'));
   if (freezer) return readTrimmed(join(freezer.dir, 'freezer.state')) === 'FROZEN';

@@ -74,6 +74,6 @@ function relativeTo(root: string, path: string): string {
 }
 
 /** mountinfo escapes space, tab, newline and backslash as octal. */
-function unescapeMountPath(text: string): string {
+export function unescapeMountPath(text: string): string {
   return text.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
 }

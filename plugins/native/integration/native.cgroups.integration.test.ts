@@ -196,7 +196,17 @@ suite(`native backend: cgroups${skipReason ? ` (skipped: ${skipReason})` : ''}`,
     await sleep(300);
     expect(usage()).toBeGreaterThan(frozenAt);
     expect(berth('resume', 'busy').stderr).toContain('busy: container not paused');
+    // kill KILL of a paused container kills it at once (a frozen process takes SIGKILL once
+    // thawed, so berth thaws it, as runc does; podman kill of a paused container waits for that).
+    expect(berth('pause', 'busy').code).toBe(0);
+    expect(berth('kill', 'busy', 'KILL')).toEqual({ code: 0, stdout: '', stderr: '' });
+    for (let tries = 0; stateOf('busy').status !== 'stopped' && tries < 50; tries++) await sleep(20);
+    expect(stateOf('busy').status).toBe('stopped');
+    expect(host('freezer', path, 'freezer.state')).toBe('THAWED');
+    expect(berth('delete', 'busy')).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(leftovers(path)).toEqual([]);
     // delete --force of a paused container kills it (a frozen process takes SIGKILL once thawed).
+    expect(berth('run', '-d', '-b', bundle(['sh', '-c', 'while :; do :; done'], (c) => (c.linux.cgroupsPath = path)), 'busy').code).toBe(0);
     expect(berth('pause', 'busy').code).toBe(0);
     expect(berth('delete', '--force', 'busy')).toEqual({ code: 0, stdout: '', stderr: '' });
     expect(leftovers(path)).toEqual([]);

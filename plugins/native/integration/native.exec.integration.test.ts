@@ -34,6 +34,19 @@ function inUserNamespace(c: Record<string, any>): void {
 /** Host pids in the container's cgroup (`berth ps`). */
 const processesOf = (id: string) => JSON.parse(berth('ps', '--format', 'json', id).stdout) as number[];
 
+/**
+ * Listens on a console socket (test-support/console-receiver.py) and resolves once it does;
+ * `report` resolves to what it received once berth's process has ended (wrapped in an object, as
+ * an async function would otherwise wait for it).
+ */
+async function consoleReceiver(socketPath: string): Promise<{ report: Promise<{ fds: number; name: string; output: string }> }> {
+  const receiver = spawn('python3', [join(import.meta.dirname, '..', 'test-support', 'console-receiver.py'), socketPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let report = '';
+  receiver.stdout.setEncoding('utf8').on('data', (d: string) => (report += d));
+  while (!report.includes('listening')) await sleep(20);
+  return { report: new Promise((resolve) => receiver.on('close', () => resolve(JSON.parse(report.slice(report.indexOf('{')))))) };
+}
+
 const nsNames = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts'];
 
 suite(`native backend: exec${nativeSkipReason ? ` (skipped: ${nativeSkipReason})` : ''}`, () => {
@@ -181,17 +194,24 @@ suite(`native backend: exec${nativeSkipReason ? ` (skipped: ${nativeSkipReason})
   it('with a terminal, hands the pty master to --console-socket as runc does', async () => {
     running('tt1');
     const socketPath = join(scratch.dir, 'console.sock');
-    const receiver = spawn('python3', [join(import.meta.dirname, '..', 'test-support', 'console-receiver.py'), socketPath], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let report = '';
-    receiver.stdout.setEncoding('utf8').on('data', (d: string) => (report += d));
-    while (!report.includes('listening')) await sleep(20);
-    const closed = new Promise<void>((resolve) => receiver.on('close', () => resolve()));
+    const received = await consoleReceiver(socketPath);
     expect(berth('exec', '-t', '-d', '--console-socket', socketPath, 'tt1', 'sh', '-c', 'tty; echo in-tty')).toEqual({ code: 0, stdout: '', stderr: '' });
-    await closed;
-    const result = JSON.parse(report.slice(report.indexOf('{')));
+    const result = await received.report;
     expect(result.fds).toBe(1);
     expect(result.name).toMatch(/^\/dev\/pts\/\d+$/);
     expect(result.output.replace(/\r/g, '').split('\n').slice(0, 2)).toEqual([result.name, 'in-tty']);
+  });
+
+  it('-p with --tty, as podman passes them (the file asks for a terminal too), warns of nothing; a flag -p overrides is named', async () => {
+    running('pt1');
+    const socketPath = join(scratch.dir, 'console.sock');
+    const received = await consoleReceiver(socketPath);
+    const file = join(scratch.dir, 'process.json');
+    writeFileSync(file, JSON.stringify({ args: ['sh', '-c', 'tty'], cwd: '/', env: ['PATH=/bin'], user: { uid: 0, gid: 0 }, terminal: true }));
+    expect(berth('exec', '--pid-file', join(scratch.dir, 'exec.pid'), '--process', file, '--detach', '--tty', '--console-socket', socketPath, 'pt1')).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect((await received.report).name).toMatch(/^\/dev\/pts\/\d+$/);
+    writeFileSync(file, JSON.stringify({ args: ['pwd'], cwd: '/', env: ['PATH=/bin'], user: { uid: 0, gid: 0 } }));
+    expect(berth('exec', '--process', file, '--cwd', '/tmp', '--tty', 'pt1')).toEqual({ code: 0, stdout: '/\n', stderr: 'warning: with --process, --cwd, --tty are ignored (as in runc)\n' });
   });
 
   it('with a terminal and no console socket, relays the pty in the foreground and exits with the status', () => {

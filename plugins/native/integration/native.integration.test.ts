@@ -240,6 +240,60 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
     expect(wrongType.stderr).toContain(`join namespace /proc/${pid}/ns/uts (is it a namespace of that type?): Invalid argument`);
   });
 
+  it('a program that is missing or may not be executed fails create, naming it, as runc\'s and crun\'s do', () => {
+    const refusal = (args: string[], id: string) => {
+      const r = berth('create', '-b', bundle(args), id);
+      expect(r.code, id).toBe(1);
+      return r.stderr;
+    };
+    expect(refusal(['/nonexistent'], 'nx1')).toMatch(/^nx1: exec "\/nonexistent": No such file or directory \(FIND_EXECUTABLE failed/);
+    expect(refusal(['nosuchcommand'], 'nx2')).toMatch(/^nx2: exec "nosuchcommand": executable file not found in \$PATH: No such file or directory \(FIND_EXECUTABLE failed/);
+    expect(refusal(['/etc/passwd'], 'nx3')).toMatch(/^nx3: exec "\/etc\/passwd": Permission denied \(FIND_EXECUTABLE failed/);
+    expect(refusal(['/bin'], 'nx4')).toMatch(/^nx4: exec "\/bin": Permission denied \(FIND_EXECUTABLE failed/);
+    expect(readdirSync(root)).toEqual([]);
+  });
+
+  it('a read-only path keeps the nosuid, nodev and noexec of the mount it lies on (/proc), as runc\'s', () => {
+    const r = berth('run', '-b', bundle(['sh', '-c', 'grep " /proc/sys " /proc/self/mounts | cut -d" " -f4'], (c) => {
+      c.linux.readonlyPaths = ['/proc/sys'];
+      c.mounts.find((m: { destination: string }) => m.destination === '/proc').options = ['nosuid', 'nodev', 'noexec']; // as podman mounts it
+    }), 'ro1');
+    expect(r).toEqual({ code: 0, stdout: 'ro,nosuid,nodev,noexec,relatime\n', stderr: '' });
+  });
+
+  it('runs with shared rootfs propagation (podman\'s for an rshared volume): the root is shared inside', () => {
+    // mountinfo's fifth field is the mount point; "shared:N" among the optional fields after it.
+    const r = berth('run', '-b', bundle(['sh', '-c', 'cut -d" " -f5- /proc/self/mountinfo | grep "^/ " | grep -c shared:'], (c) => (c.linux.rootfsPropagation = 'shared')), 'shared1');
+    expect(r).toEqual({ code: 0, stdout: '1\n', stderr: '' });
+  });
+
+  it('the container process leads a session of its own (a manager kills its process group), as runc\'s', () => {
+    expect(berth('run', '-d', '-b', bundle(['sleep', '100']), 'sess1').code).toBe(0);
+    const pid = JSON.parse(berth('state', 'sess1').stdout).pid;
+    // /proc/PID/stat: pid (comm) state ppid pgrp session ...
+    const [pgrp, session] = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(2, 4).map(Number);
+    expect({ pgrp, session }).toEqual({ pgrp: pid, session: pid });
+    expect(berth('exec', 'sess1', 'sh', '-c', 'cut -d" " -f5,6 /proc/self/stat; echo $$')).toMatchObject({ code: 0, stdout: expect.stringMatching(/^(\d+) \1\n\1\n$/) });
+  });
+
+  it('a sysctl in a network namespace joined by path applies there (podman\'s shape); the host\'s own is refused', () => {
+    expect(berth('run', '-d', '-b', bundle(['sleep', '100']), 'netowner').code).toBe(0);
+    const pid = JSON.parse(berth('state', 'netowner').stdout).pid;
+    const hostValue = readFileSync('/proc/sys/net/ipv4/ping_group_range', 'utf8');
+    const joinNetwork = (path: string) => (c: Record<string, any>) => {
+      c.linux.namespaces = c.linux.namespaces.map((n: { type: string }) => (n.type === 'network' ? { type: 'network', path } : n));
+      c.linux.sysctl = { 'net.ipv4.ping_group_range': '0 2000' };
+    };
+    const r = berth('run', '-b', bundle(['cat', '/proc/sys/net/ipv4/ping_group_range'], joinNetwork(`/proc/${pid}/ns/net`)), 'netjoiner');
+    expect(r).toEqual({ code: 0, stdout: '0\t2000\n', stderr: '' });
+    expect(readFileSync('/proc/sys/net/ipv4/ping_group_range', 'utf8')).toBe(hostValue);
+    const own = `/proc/${process.pid}/ns/net`;
+    const refused = berth('create', '-b', bundle(['true'], joinNetwork(own)), 'nethost');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`/linux/sysctl/net.ipv4.ping_group_range: would change the host's: the network namespace the container joins (${own}) is the host's`);
+    expect(readFileSync('/proc/sys/net/ipv4/ping_group_range', 'utf8')).toBe(hostValue);
+  });
+
   it('passes --preserve-fds to the container at fd 3', () => {
     const out = join(dir, 'fd3');
     const fd = require('node:fs').openSync(out, 'w');
@@ -399,6 +453,16 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
     const ours = berth('run', '-b', b, 'same');
     expect(theirs.status).toBe(0);
     expect(ours).toEqual({ code: 0, stdout: theirs.stdout, stderr: theirs.stderr });
+  });
+
+  it('makes configured devices; a fileMode with its type bits (as podman writes it) gives the same node', () => {
+    const r = berth('run', '-b', bundle(['stat', '-c', '%n %F %a %t,%T %u', '/dev/xnull', '/dev/xzero'], (c) => {
+      c.linux.devices = [
+        { type: 'c', path: '/dev/xnull', major: 1, minor: 3, fileMode: 0o020640, uid: 1000, gid: 0 },
+        { type: 'c', path: '/dev/xzero', major: 1, minor: 5, fileMode: 0o640, uid: 1000, gid: 0 },
+      ];
+    }), 'dev1');
+    expect(r).toEqual({ code: 0, stdout: '/dev/xnull character special file 640 1,3 1000\n/dev/xzero character special file 640 1,5 1000\n', stderr: '' });
   });
 
   it('the probe inside a container reports its own namespaces, identity and mounts', () => {
