@@ -23,7 +23,8 @@ const summary: Reporter = {
 export default defineConfig({
   test: {
     include: ['core/**/*.test.ts', 'plugins/**/*.test.ts', 'spec-tests/**/*.test.ts', 'bench/**/*.test.ts'],
-    exclude: ['node_modules/**', 'dist/**'],
+    // The manager end-to-end suite starts daemons: `npm run test:e2e` runs it.
+    exclude: ['node_modules/**', 'dist/**', '**/*.e2e.test.ts'],
     // Lifecycle and CLI tests spawn real processes; keep their time bounded but not flaky.
     testTimeout: 60_000,
     hookTimeout: 60_000,

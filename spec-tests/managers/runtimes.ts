@@ -1,0 +1,25 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// Stand-in for the shared manager harness (issue 5): same name and shape; the harness's own
+// version replaces this file at merge.
+
+const repo = join(import.meta.dirname, '..', '..');
+
+/** Managers run a runtime by path: berth's is a wrapper script named `berth`, as users install it. */
+function berthWrapper(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-e2e-bin-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'berth');
+  writeFileSync(path, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(repo, 'dist', 'berth.cjs'))} "$@"\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
+
+/** The runtimes every manager scenario runs against, berth first (only berth's failures fail the suite). */
+export const runtimes: { name: 'berth' | 'runc' | 'crun'; path: string }[] = [
+  { name: 'berth', path: berthWrapper() },
+  { name: 'runc', path: '/usr/sbin/runc' },
+  { name: 'crun', path: '/usr/bin/crun' },
+];
