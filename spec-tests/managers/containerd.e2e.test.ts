@@ -1,0 +1,245 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildBusyboxArchive, cgroupHierarchies, Containerd, containerdSkipReason, run, shimRuntimeRoot, type CommandResult } from './containerd-daemon.js';
+import { recordResult } from './results.js';
+import { runtimes } from './runtimes.js';
+
+/**
+ * containerd 1.6's stock runc shim (io.containerd.runc.v2) with its BinaryName set to each
+ * runtime in turn (`ctr run --runc-binary`), driven by `ctr` as a user would. Every scenario
+ * asserts what the user sees (output, exit status, task status) and that nothing is left once
+ * the container is gone. Each outcome is recorded for docs/compatibility.md; only berth's
+ * failures fail the suite, runc's and crun's are recorded and shown as skipped.
+ */
+
+const skipReason = containerdSkipReason();
+const suite = skipReason ? describe.skip : describe;
+
+/** A scenario that does not apply to a runtime (recorded as a skip, with the reason). */
+class NotApplicable extends Error {}
+
+let dir: string;
+let containerd: Containerd;
+let archive: string;
+let image: string;
+
+beforeAll(async () => {
+  if (skipReason) return;
+  dir = mkdtempSync(join(tmpdir(), 'berth-e2e-containerd-'));
+  // crun 1.8 refuses this hybrid layout unless the v1 hugetlb hierarchy is mounted.
+  run('sh', ['-c', 'mountpoint -q /sys/fs/cgroup/hugetlb || (mkdir -p /sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb)'], { scratch: join(dir, 'output') });
+  ({ archive, image } = buildBusyboxArchive(join(dir, 'image')));
+  containerd = await Containerd.start(join(dir, 'containerd'));
+});
+
+afterAll(async () => {
+  if (skipReason) return;
+  await containerd?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+suite(`containerd + ctr${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+  describe.each(runtimes)('io.containerd.runc.v2 with BinaryName = $name', (runtime) => {
+    // One namespace per runtime and run: its own shim root (/run/containerd/runc/NS) and cgroup parent.
+    const namespace = `berth-e2e-${process.pid}-${runtime.name}`;
+    const ctr = (...args: string[]) => containerd.ctr(namespace, args);
+    /** `ctr run` with the runtime under test as the shim's BinaryName. */
+    const ctrRun = (flags: string[], id: string, ...command: string[]) => ctr('run', '--runtime', 'io.containerd.runc.v2', '--runc-binary', runtime.path, ...flags, image, id, ...command);
+
+    beforeAll(() => {
+      const imported = ctr('image', 'import', archive);
+      if (imported.code !== 0) throw new Error(`ctr image import: ${imported.stderr}`);
+    });
+    afterAll(() => containerd?.clearNamespace(namespace));
+
+    /** Runs one scenario, records its outcome, and fails the test only for berth. */
+    const scenario = (name: string, body: () => Promise<void> | void) =>
+      it(name, async (ctx) => {
+        try {
+          await body();
+        } catch (e) {
+          const detail = (e as Error).message.split('\n').find((l) => l.trim())?.trim() ?? String(e);
+          if (e instanceof NotApplicable) {
+            recordResult({ manager: 'containerd', scenario: name, runtime: runtime.name, outcome: 'skip', detail });
+            return ctx.skip(detail);
+          }
+          recordResult({ manager: 'containerd', scenario: name, runtime: runtime.name, outcome: 'fail', detail });
+          if (runtime.name === 'berth') throw e;
+          return ctx.skip(`${runtime.name} fails this scenario (recorded for the compatibility table): ${detail}`);
+        }
+        recordResult({ manager: 'containerd', scenario: name, runtime: runtime.name, outcome: 'pass' });
+      });
+
+    /** The task's status and pid as `ctr task ls` shows them; undefined once there is no task. */
+    const taskOf = (id: string): { pid: number; status: string } | undefined => {
+      const row = ctr('task', 'ls').stdout.split('\n').map((l) => l.trim().split(/\s+/)).find((cells) => cells[0] === id);
+      return row ? { pid: Number(row[1]), status: row[2]! } : undefined;
+    };
+    const waitForStatus = async (id: string, status: string) => {
+      const deadline = Date.now() + 15_000;
+      while (taskOf(id)?.status !== status && Date.now() < deadline) await sleep(100);
+      expect(taskOf(id)?.status, `ctr task ls: the status of ${id}`).toBe(status);
+    };
+
+    /** `ctr run -d`, waiting for `readyFile` inside when given; the container is torn down (and checked to leave nothing) afterwards. */
+    const withDetached = async (id: string, command: string[], readyFile: string | undefined, body: (pid: number) => Promise<void> | void) => {
+      const started = ctrRun(['--detach'], id, ...command);
+      expect(started, 'ctr run -d').toMatchObject({ code: 0 });
+      let pid = 0;
+      try {
+        const task = taskOf(id);
+        expect(task, 'ctr task ls after ctr run -d').toMatchObject({ status: 'RUNNING' });
+        pid = task!.pid;
+        if (readyFile) await waitForFile(join(`/proc/${pid}/root`, readyFile));
+        await body(pid);
+      } catch (e) {
+        tearDown(id);
+        throw e;
+      }
+      tearDown(id);
+      expectNothingLeft(id, pid);
+    };
+    /** What a user does to be rid of a container, whatever state it is in. */
+    const tearDown = (id: string) => {
+      if (taskOf(id)) {
+        ctr('task', 'kill', '--signal', 'SIGKILL', id);
+        ctr('task', 'delete', '--force', id);
+      }
+      if (ctr('container', 'info', id).code === 0) ctr('container', 'rm', id);
+    };
+    const expectNothingLeft = (id: string, pid = 0) => {
+      expect(ctr('task', 'ls', '--quiet').stdout.split('\n'), 'ctr task ls').not.toContain(id);
+      expect(ctr('container', 'ls', '--quiet').stdout.split('\n'), 'ctr container ls').not.toContain(id);
+      expect(existsSync(join(shimRuntimeRoot(namespace), id)), `the runtime's state dir ${join(shimRuntimeRoot(namespace), id)}`).toBe(false);
+      const cgroupDirs = cgroupHierarchies().map((h) => join('/sys/fs/cgroup', h, namespace, id)).filter((d) => existsSync(d));
+      expect(cgroupDirs, "the container's cgroup directories").toEqual([]);
+      if (pid > 0) expect(existsSync(`/proc/${pid}`), `the container's process ${pid}`).toBe(false);
+    };
+
+    scenario('ctr run --rm IMAGE echo hi', () => {
+      const r = ctrRun(['--rm'], 'echo', 'echo', 'hi');
+      expect(r).toMatchObject({ code: 0, stdout: 'hi\n' });
+      expectNothingLeft('echo');
+    });
+
+    scenario("ctr run --rm IMAGE sh -c 'exit 3' exits 3", () => {
+      const r = ctrRun(['--rm'], 'exit3', 'sh', '-c', 'exit 3');
+      expect(r).toMatchObject({ code: 3, stdout: '' });
+      expectNothingLeft('exit3');
+    });
+
+    scenario('ctr run -d: the task runs, isolated, in its cgroup', () =>
+      withDetached('detached', ['sleep', '1000'], undefined, (pid) => {
+        expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toBe('sleep\u00001000\u0000');
+        expect(readlinkSync(`/proc/${pid}/ns/pid`)).not.toBe(readlinkSync('/proc/self/ns/pid'));
+        expect(readlinkSync(`/proc/${pid}/ns/mnt`)).not.toBe(readlinkSync('/proc/self/ns/mnt'));
+        const memoryCgroup = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.split(':')[1] === 'memory');
+        expect(memoryCgroup).toBe(`${memoryCgroup?.split(':')[0]}:memory:/${namespace}/detached`);
+      }));
+
+    scenario('ctr task exec: output and exit status', () =>
+      withDetached('exec', ['sh', '-c', 'echo written-by-init > /tmp/marker; exec sleep 1000'], '/tmp/marker', () => {
+        const r = ctr('task', 'exec', '--exec-id', 'probe', 'exec', 'sh', '-c', 'echo from-exec; cat /tmp/marker; exit 4');
+        expect(r).toMatchObject({ code: 4, stdout: 'from-exec\nwritten-by-init\n' });
+      }));
+
+    scenario('ctr task ps lists every process of the task', () =>
+      withDetached('ps', ['sh', '-c', 'sleep 1000 & touch /tmp/ready; wait'], '/tmp/ready', (pid) => {
+        const listed = pidsOf(ctr('task', 'ps', 'ps'));
+        expect(listed.sort(byNumber)).toEqual([pid, ...childrenOf(pid)].sort(byNumber));
+        expect(listed).toHaveLength(2);
+      }));
+
+    scenario('ctr task pause / resume: the task stops running, then goes on', () =>
+      withDetached('pause', ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo $i > /tmp/n; mv /tmp/n /tmp/count; usleep 20000; done'], '/tmp/count', async (pid) => {
+        const count = () => Number(readFileSync(`/proc/${pid}/root/tmp/count`, 'utf8'));
+        expect(ctr('task', 'pause', 'pause')).toMatchObject({ code: 0, stderr: '' });
+        expect(taskOf('pause')?.status).toBe('PAUSED');
+        const paused = count();
+        await sleep(500);
+        expect(count(), 'the counter while paused').toBe(paused);
+        expect(ctr('task', 'resume', 'pause')).toMatchObject({ code: 0, stderr: '' });
+        expect(taskOf('pause')?.status).toBe('RUNNING');
+        await sleep(500);
+        expect(count(), 'the counter after resume').toBeGreaterThan(paused);
+      }));
+
+    scenario('ctr task kill sends SIGTERM; ctr task delete reports the exit status', () =>
+      withDetached('term', ['sh', '-c', 'trap "exit 7" TERM; sleep 1000 & touch /tmp/ready; wait'], '/tmp/ready', async () => {
+        expect(ctr('task', 'kill', 'term')).toMatchObject({ code: 0, stderr: '' });
+        await waitForStatus('term', 'STOPPED');
+        const deleted = ctr('task', 'delete', 'term');
+        expect(deleted.code).toBe(0);
+        expect(deleted.stderr).toContain('task term exit with non-zero exit code 7');
+      }));
+
+    scenario('ctr task kill -s SIGKILL', () =>
+      withDetached('sigkill', ['sleep', '1000'], undefined, async () => {
+        expect(ctr('task', 'kill', '--signal', 'SIGKILL', 'sigkill')).toMatchObject({ code: 0, stderr: '' });
+        await waitForStatus('sigkill', 'STOPPED');
+        expect(ctr('task', 'delete', 'sigkill').stderr).toContain('task sigkill exit with non-zero exit code 137');
+      }));
+
+    scenario('ctr task kill --all signals every process, exec ones included', () =>
+      // As pid 1 the shell ignores SIGTERM: only --all, which reaches the sleeps, ends its wait.
+      withDetached('all', ['sh', '-c', 'sleep 1000 & sleep 1000 & touch /tmp/ready; wait'], '/tmp/ready', async (pid) => {
+        expect(ctr('task', 'exec', '--detach', '--exec-id', 'extra', 'all', 'sleep', '1000')).toMatchObject({ code: 0 });
+        const processes = pidsOf(ctr('task', 'ps', 'all'));
+        expect(processes, 'ctr task ps: the init, its two sleeps and the exec').toHaveLength(4);
+        expect(ctr('task', 'kill', '--all', 'all')).toMatchObject({ code: 0, stderr: '' });
+        await waitForStatus('all', 'STOPPED');
+        expect(processes.filter((p) => existsSync(`/proc/${p}`)), 'processes still alive').toEqual([]);
+      }));
+
+    scenario('ctr task delete + ctr container rm leave nothing behind', () =>
+      withDetached('delete', ['sleep', '1000'], undefined, async (pid) => {
+        expect(ctr('task', 'kill', '--signal', 'SIGKILL', 'delete')).toMatchObject({ code: 0 });
+        await waitForStatus('delete', 'STOPPED');
+        expect(ctr('task', 'delete', 'delete').code).toBe(0);
+        expect(ctr('container', 'rm', 'delete')).toMatchObject({ code: 0, stderr: '' });
+        expectNothingLeft('delete', pid);
+      }));
+
+    scenario('a failing create: ctr reports the runtime\'s message (unknown berth backend)', () => {
+      if (runtime.name !== 'berth') throw new NotApplicable(`run.berth.backend is berth's annotation: ${runtime.name} ignores it`);
+      const r = ctrRun(['--rm', '--annotation', 'run.berth.backend=nosuch'], 'nobackend', 'echo', 'hi');
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain('OCI runtime create failed');
+      expect(r.stderr).toContain('selects backend "nosuch", which is not available');
+      expectNothingLeft('nobackend');
+    });
+
+    scenario('a failing create: ctr reports the runtime\'s message (--memory-limit 4096)', () => {
+      const r = ctrRun(['--rm', '--memory-limit', '4096'], 'tinymemory', 'echo', 'hi');
+      expect(r.code).not.toBe(0);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain('OCI runtime create failed');
+      expect(r.stderr).toMatch(/memory limit/i);
+      expectNothingLeft('tinymemory');
+    });
+  });
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const byNumber = (a: number, b: number) => a - b;
+
+async function waitForFile(path: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!existsSync(path)) {
+    if (Date.now() > deadline) throw new Error(`${path} did not appear`);
+    await sleep(50);
+  }
+}
+
+/** The pids in `ctr task ps` output (a PID/INFO table). */
+function pidsOf(ps: CommandResult): number[] {
+  expect(ps.code, `ctr task ps: ${ps.stderr}`).toBe(0);
+  return ps.stdout.split('\n').slice(1).map((l) => Number(l.trim().split(/\s+/)[0])).filter((n) => n > 0);
+}
+
+/** The pids of a process's children, from /proc (every thread's list). */
+function childrenOf(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).flatMap((tid) => readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+}
