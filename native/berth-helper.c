@@ -128,6 +128,7 @@ static const char *op_name(uint32_t code) {
     case BERTH_OP_CHDIR: return "CHDIR";
     case BERTH_OP_MKDIR_IN_ROOT: return "MKDIR_IN_ROOT";
     case BERTH_OP_IOPRIO: return "IOPRIO";
+    case BERTH_OP_FIND_PROGRAM: return "FIND_PROGRAM";
     case BERTH_OP_WAIT_START: return "WAIT_START";
     case BERTH_OP_CLOSE_FDS: return "CLOSE_FDS";
     case BERTH_OP_EXEC: return "EXEC";
@@ -420,14 +421,29 @@ static int cap_last_cap(void) {
 }
 
 /* execve with Go's exec.LookPath behaviour for a name without '/'. */
-static void exec_with_path(const char *name, char **argv, char **envp) {
-    if (strchr(name, '/')) {
-        execve(name, argv, envp);
-        return;
+/* execvp's default, for an environment without PATH. */
+static const char default_search_path[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/* With argv: execve (returns only when it failed). Without: whether this process could exec path
+ * (runc's create-time check: a directory or a file without x for our ids is refused). */
+static int try_program(const char *path, char **argv, char **envp) {
+    if (argv) {
+        execve(path, argv, envp);
+        return -1;
     }
-    const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    for (char **e = envp; *e; e++)
-        if (strncmp(*e, "PATH=", 5) == 0) path = *e + 5;
+    struct stat st;
+    if (stat(path, &st) < 0) return -1;
+    if (S_ISDIR(st.st_mode)) {
+        errno = EACCES;
+        return -1;
+    }
+    return faccessat(AT_FDCWD, path, X_OK, AT_EACCESS);
+}
+
+/* execvp's search: name as it is when it has a '/', else each directory of `path` in turn ("" is
+ * "."), going on past ENOENT; -1 with the most telling errno when no candidate did. */
+static int search_program(const char *name, const char *path, char **argv, char **envp) {
+    if (strchr(name, '/')) return try_program(name, argv, envp);
     int saved = ENOENT;
     char candidate[PATH_MAX];
     const char *p = path;
@@ -435,12 +451,20 @@ static void exec_with_path(const char *name, char **argv, char **envp) {
         const char *end = strchr(p, ':');
         size_t len = end ? (size_t)(end - p) : strlen(p);
         snprintf(candidate, sizeof candidate, "%.*s/%s", (int)len, len ? p : ".", name);
-        execve(candidate, argv, envp);
+        if (try_program(candidate, argv, envp) == 0) return 0;
         if (errno != ENOENT) saved = errno;
         if (!end) break;
         p = end + 1;
     }
     errno = saved;
+    return -1;
+}
+
+static void exec_with_path(const char *name, char **argv, char **envp) {
+    const char *path = default_search_path;
+    for (char **e = envp; *e; e++)
+        if (strncmp(*e, "PATH=", 5) == 0) path = *e + 5;
+    search_program(name, path, argv, envp);
 }
 
 /* One message on a Unix socket: `data` as the payload, `fd` as SCM_RIGHTS (runc's protocol). */
@@ -786,6 +810,12 @@ static void run_op(const op_t *op) {
     case BERTH_OP_IOPRIO:
         if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (int)((N(op, 0) << 13) | N(op, 1))) < 0) fail(errno, "ioprio_set");
         break;
+    case BERTH_OP_FIND_PROGRAM: {
+        const char *name = S(op, 0);
+        if (search_program(name, op->argc > 1 ? S(op, 1) : default_search_path, NULL, NULL) == 0) break;
+        if (errno == ENOENT && !strchr(name, '/')) fail(0, "exec \"%s\": executable file not found in $PATH", name);
+        fail(errno, "exec \"%s\"", name);
+    }
     case BERTH_OP_WAIT_START: {
         char reopen[64];
         const char *fifo = exec_fifo_fd >= 0 ? fd_path(exec_fifo_fd, reopen, sizeof reopen) : S(op, 0);

@@ -21,7 +21,7 @@
  *   "error <section> <index> <op> <errno> <message>"   an op failed; the process exits 1
  */
 
-export const wireVersion = 2;
+export const wireVersion = 3;
 export const wireMagic = 'BRTH';
 
 /** Header flags. */
@@ -156,6 +156,9 @@ export const Op = {
   OPEN_CGROUP_PROCS: 72,
   /** PARENT: write the child's pid to every cgroup.procs opened, before it is released. */
   JOIN_CGROUPS: 73,
+  /** s name, s path (absent: execvp's default): fail unless name (searched in path when it has no '/') is a file
+   * this process may exec: runc's check, so a missing program fails create rather than start. */
+  FIND_PROGRAM: 74,
   /** s rootfs, s dest, i flags, s data: a tmpfs on dest in root holding a copy of what dest held (the tmpcopyup option). */
   MOUNT_TMPFS_COPYUP_IN_ROOT: 90,
   /** s path, i nstype, ... (pairs): PRE, for exec: open every namespace first, then join them in the order given
