@@ -211,6 +211,14 @@ suite(`containerd + ctr${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => 
       expectNothingLeft('nobackend');
     });
 
+    scenario('a failing create: ctr reports the runtime\'s message (a program not in the image)', () => {
+      const r = ctrRun(['--rm'], 'noprogram', 'no-such-program');
+      expect(r.code).not.toBe(0);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/OCI runtime create failed: .*no-such-program.* not found in \$PATH/);
+      expectNothingLeft('noprogram');
+    });
+
     scenario('a failing create: ctr reports the runtime\'s message (--memory-limit 4096)', () => {
       const r = ctrRun(['--rm', '--memory-limit', '4096'], 'tinymemory', 'echo', 'hi');
       expect(r.code).not.toBe(0);
