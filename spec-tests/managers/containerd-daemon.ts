@@ -20,7 +20,7 @@ const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
 /** Why the containerd suite cannot run here, or '' when it can. */
 export function containerdSkipReason(): string {
   if (process.getuid?.() !== 0) return 'needs root';
-  const missing = ['containerd', 'ctr', 'containerd-shim-runc-v2', 'podman', 'skopeo'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
+  const missing = ['containerd', 'ctr', 'containerd-shim-runc-v2', 'podman', 'skopeo', 'script'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
   if (!busybox) missing.push('busybox-static');
   return missing.length > 0 ? `needs ${missing.join(', ')} from Debian` : '';
 }
@@ -29,20 +29,26 @@ export function containerdSkipReason(): string {
  * Run a command to its exit. Output goes to files, not pipes: a process a command leaves behind
  * (a shim, a detached container) may hold inherited pipes open long after the command is gone.
  */
-export function run(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; scratch: string; timeoutMs?: number }): CommandResult {
+export function run(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; scratch: string; input?: string; timeoutMs?: number }): CommandResult {
   mkdirSync(options.scratch, { recursive: true });
   const outPath = join(options.scratch, 'stdout');
   const errPath = join(options.scratch, 'stderr');
   const out = openSync(outPath, 'w');
   const err = openSync(errPath, 'w');
   try {
-    const r = spawnSync(command, args, { stdio: ['ignore', out, err], env: options.env ?? process.env, timeout: options.timeoutMs ?? 60_000 });
+    const stdin = options.input === undefined ? 'ignore' : 'pipe';
+    const r = spawnSync(command, args, { stdio: [stdin, out, err], input: options.input, env: options.env ?? process.env, timeout: options.timeoutMs ?? 60_000 });
     const stderr = readFileSync(errPath, 'utf8') + (r.error ? `\n${r.error.message}` : '');
     return { code: r.status ?? -1, stdout: readFileSync(outPath, 'utf8'), stderr };
   } finally {
     closeSync(out);
     closeSync(err);
   }
+}
+
+/** One word for sh -c. */
+function shellQuote(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
 export class Containerd {
@@ -78,9 +84,14 @@ export class Containerd {
     return containerd;
   }
 
-  /** `ctr` against this containerd, in namespace `namespace`. */
-  ctr(namespace: string, args: readonly string[], timeoutMs?: number): CommandResult {
-    return run('ctr', ['--address', this.socket, '--namespace', namespace, ...args], { scratch: join(this.dir, 'ctr-output'), timeoutMs });
+  /**
+   * `ctr` against this containerd, in namespace `namespace`, with `input` on its stdin; with
+   * `terminal`, on a pty of its own (script(1)), as typed in a terminal: what `-t` needs.
+   */
+  ctr(namespace: string, args: readonly string[], options: { input?: string; terminal?: boolean } = {}): CommandResult {
+    const argv = ['ctr', '--address', this.socket, '--namespace', namespace, ...args];
+    const [command, ...rest] = options.terminal ? ['script', '--quiet', '--return', '--command', argv.map(shellQuote).join(' '), '/dev/null'] : argv;
+    return run(command!, rest, { scratch: join(this.dir, 'ctr-output'), input: options.input });
   }
 
   /**

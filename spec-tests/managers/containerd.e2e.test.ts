@@ -45,8 +45,9 @@ suite(`containerd + ctr${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => 
     // One namespace per runtime and run: its own shim root (/run/containerd/runc/NS) and cgroup parent.
     const namespace = `berth-e2e-${process.pid}-${runtime.name}`;
     const ctr = (...args: string[]) => containerd.ctr(namespace, args);
-    /** `ctr run` with the runtime under test as the shim's BinaryName. */
-    const ctrRun = (flags: string[], id: string, ...command: string[]) => ctr('run', '--runtime', 'io.containerd.runc.v2', '--runc-binary', runtime.path, ...flags, image, id, ...command);
+    /** `ctr run`'s arguments with the runtime under test as the shim's BinaryName. */
+    const runArgs = (flags: string[], id: string, command: string[]) => ['run', '--runtime', 'io.containerd.runc.v2', '--runc-binary', runtime.path, ...flags, image, id, ...command];
+    const ctrRun = (flags: string[], id: string, ...command: string[]) => ctr(...runArgs(flags, id, command));
 
     beforeAll(() => {
       const imported = ctr('image', 'import', archive);
@@ -130,6 +131,20 @@ suite(`containerd + ctr${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => 
       expectNothingLeft('exit3');
     });
 
+    scenario('ctr run --rm with stdin', () => {
+      const r = containerd.ctr(namespace, runArgs(['--rm'], 'stdin', ['sh', '-c', 'read line; echo got $line']), { input: 'hello\n' });
+      expect(r).toMatchObject({ code: 0, stdout: 'got hello\n' });
+      expectNothingLeft('stdin');
+    });
+
+    scenario('ctr run --rm -t: the process has a terminal (console socket)', () => {
+      const r = containerd.ctr(namespace, runArgs(['--rm', '--tty'], 'tty', ['sh', '-c', 'tty; exit 5']), { terminal: true });
+      expect(r.code).toBe(5);
+      // A terminal's line ends are \r\n; ctr writes a NUL to it first, which the pty echoes as ^@ (with every runtime).
+      expect(r.stdout).toMatch(/^(\^@)?\/dev\/pts\/0\r*$/m);
+      expectNothingLeft('tty');
+    });
+
     scenario('ctr run -d: the task runs, isolated, in its cgroup', () =>
       withDetached('detached', ['sleep', '1000'], undefined, (pid) => {
         expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toBe('sleep\u00001000\u0000');
@@ -143,6 +158,19 @@ suite(`containerd + ctr${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => 
       withDetached('exec', ['sh', '-c', 'echo written-by-init > /tmp/marker; exec sleep 1000'], '/tmp/marker', () => {
         const r = ctr('task', 'exec', '--exec-id', 'probe', 'exec', 'sh', '-c', 'echo from-exec; cat /tmp/marker; exit 4');
         expect(r).toMatchObject({ code: 4, stdout: 'from-exec\nwritten-by-init\n' });
+      }));
+
+    scenario('ctr task exec --user 1000 --cwd /tmp', () =>
+      withDetached('execuser', ['sleep', '1000'], undefined, () => {
+        const r = ctr('task', 'exec', '--user', '1000', '--cwd', '/tmp', '--exec-id', 'probe', 'execuser', 'sh', '-c', 'id -u; pwd');
+        expect(r).toMatchObject({ code: 0, stdout: '1000\n/tmp\n' });
+      }));
+
+    scenario('ctr task exec -t: the exec has a terminal (console socket)', () =>
+      withDetached('exectty', ['sleep', '1000'], undefined, () => {
+        const r = containerd.ctr(namespace, ['task', 'exec', '--tty', '--exec-id', 'probe', 'exectty', 'sh', '-c', 'tty; exit 6'], { terminal: true });
+        expect(r.code).toBe(6);
+        expect(r.stdout).toMatch(/^(\^@)?\/dev\/pts\/\d+\r*$/m);
       }));
 
     scenario('ctr task ps lists every process of the task', () =>
