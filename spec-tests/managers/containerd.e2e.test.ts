@@ -1,7 +1,7 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, assert, beforeAll, describe, expect, it } from 'vitest';
 import { buildBusyboxArchive, cgroupHierarchies, Containerd, containerdSkipReason, run, shimRuntimeRoot, type CommandResult } from './containerd-daemon.js';
 import { recordResult } from './results.js';
 import { runtimes } from './runtimes.js';
@@ -41,6 +41,20 @@ afterAll(async () => {
 });
 
 suite(`containerd + ctr${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+  it("docs/managers.md's CRI runtime handler for berth is what containerd reads", () => {
+    const docs = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'managers.md'), 'utf8');
+    const toml = /```toml\n([\s\S]*?)```/.exec(docs.slice(docs.indexOf('\n## containerd')))?.[1];
+    expect(toml, 'the first toml block of the containerd section').toBeDefined();
+    const config = join(dir, 'cri-handler.toml');
+    writeFileSync(config, toml!);
+    const dump = run('containerd', ['--config', config, 'config', 'dump'], { scratch: join(dir, 'output') });
+    expectCtr(dump, { code: 0 }, 'containerd config dump');
+    const handler = tableOf(dump.stdout, 'plugins."io.containerd.grpc.v1.cri".containerd.runtimes.berth');
+    expect(handler).toContain('runtime_type = "io.containerd.runc.v2"');
+    expect(handler).toContain('pod_annotations = ["run.berth.*"]');
+    expect(tableOf(dump.stdout, 'plugins."io.containerd.grpc.v1.cri".containerd.runtimes.berth.options')).toEqual(['BinaryName = "/usr/local/bin/berth"']);
+  });
+
   describe.each(runtimes)('io.containerd.runc.v2 with BinaryName = $name', (runtime) => {
     // One namespace per runtime and run: its own shim root (/run/containerd/runc/NS) and cgroup parent.
     const namespace = `berth-e2e-${process.pid}-${runtime.name}`;
@@ -87,7 +101,7 @@ suite(`containerd + ctr${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => 
     /** `ctr run -d`, waiting for `readyFile` inside when given; the container is torn down (and checked to leave nothing) afterwards. */
     const withDetached = async (id: string, command: string[], readyFile: string | undefined, body: (pid: number) => Promise<void> | void) => {
       const started = ctrRun(['--detach'], id, ...command);
-      expect(started, 'ctr run -d').toMatchObject({ code: 0 });
+      expectCtr(started, { code: 0 }, 'ctr run -d');
       let pid = 0;
       try {
         const task = taskOf(id);
@@ -121,25 +135,25 @@ suite(`containerd + ctr${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => 
 
     scenario('ctr run --rm IMAGE echo hi', () => {
       const r = ctrRun(['--rm'], 'echo', 'echo', 'hi');
-      expect(r).toMatchObject({ code: 0, stdout: 'hi\n' });
+      expectCtr(r, { code: 0, stdout: 'hi\n' });
       expectNothingLeft('echo');
     });
 
     scenario("ctr run --rm IMAGE sh -c 'exit 3' exits 3", () => {
       const r = ctrRun(['--rm'], 'exit3', 'sh', '-c', 'exit 3');
-      expect(r).toMatchObject({ code: 3, stdout: '' });
+      expectCtr(r, { code: 3, stdout: '' });
       expectNothingLeft('exit3');
     });
 
     scenario('ctr run --rm with stdin', () => {
       const r = containerd.ctr(namespace, runArgs(['--rm'], 'stdin', ['sh', '-c', 'read line; echo got $line']), { input: 'hello\n' });
-      expect(r).toMatchObject({ code: 0, stdout: 'got hello\n' });
+      expectCtr(r, { code: 0, stdout: 'got hello\n' });
       expectNothingLeft('stdin');
     });
 
     scenario('ctr run --rm -t: the process has a terminal (console socket)', () => {
       const r = containerd.ctr(namespace, runArgs(['--rm', '--tty'], 'tty', ['sh', '-c', 'tty; exit 5']), { terminal: true });
-      expect(r.code).toBe(5);
+      expectCtr(r, { code: 5 });
       // A terminal's line ends are \r\n; ctr writes a NUL to it first, which the pty echoes as ^@ (with every runtime).
       expect(r.stdout).toMatch(/^(\^@)?\/dev\/pts\/0\r*$/m);
       expectNothingLeft('tty');
@@ -157,19 +171,19 @@ suite(`containerd + ctr${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => 
     scenario('ctr task exec: output and exit status', () =>
       withDetached('exec', ['sh', '-c', 'echo written-by-init > /tmp/marker; exec sleep 1000'], '/tmp/marker', () => {
         const r = ctr('task', 'exec', '--exec-id', 'probe', 'exec', 'sh', '-c', 'echo from-exec; cat /tmp/marker; exit 4');
-        expect(r).toMatchObject({ code: 4, stdout: 'from-exec\nwritten-by-init\n' });
+        expectCtr(r, { code: 4, stdout: 'from-exec\nwritten-by-init\n' });
       }));
 
     scenario('ctr task exec --user 1000 --cwd /tmp', () =>
       withDetached('execuser', ['sleep', '1000'], undefined, () => {
         const r = ctr('task', 'exec', '--user', '1000', '--cwd', '/tmp', '--exec-id', 'probe', 'execuser', 'sh', '-c', 'id -u; pwd');
-        expect(r).toMatchObject({ code: 0, stdout: '1000\n/tmp\n' });
+        expectCtr(r, { code: 0, stdout: '1000\n/tmp\n' });
       }));
 
     scenario('ctr task exec -t: the exec has a terminal (console socket)', () =>
       withDetached('exectty', ['sleep', '1000'], undefined, () => {
         const r = containerd.ctr(namespace, ['task', 'exec', '--tty', '--exec-id', 'probe', 'exectty', 'sh', '-c', 'tty; exit 6'], { terminal: true });
-        expect(r.code).toBe(6);
+        expectCtr(r, { code: 6 });
         expect(r.stdout).toMatch(/^(\^@)?\/dev\/pts\/\d+\r*$/m);
       }));
 
@@ -183,12 +197,12 @@ suite(`containerd + ctr${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => 
     scenario('ctr task pause / resume: the task stops running, then goes on', () =>
       withDetached('pause', ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo $i > /tmp/n; mv /tmp/n /tmp/count; usleep 20000; done'], '/tmp/count', async (pid) => {
         const count = () => Number(readFileSync(`/proc/${pid}/root/tmp/count`, 'utf8'));
-        expect(ctr('task', 'pause', 'pause')).toMatchObject({ code: 0, stderr: '' });
+        expectCtr(ctr('task', 'pause', 'pause'), { code: 0, stderr: '' });
         expect(taskOf('pause')?.status).toBe('PAUSED');
         const paused = count();
         await sleep(500);
         expect(count(), 'the counter while paused').toBe(paused);
-        expect(ctr('task', 'resume', 'pause')).toMatchObject({ code: 0, stderr: '' });
+        expectCtr(ctr('task', 'resume', 'pause'), { code: 0, stderr: '' });
         expect(taskOf('pause')?.status).toBe('RUNNING');
         await sleep(500);
         expect(count(), 'the counter after resume').toBeGreaterThan(paused);
@@ -196,16 +210,16 @@ suite(`containerd + ctr${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => 
 
     scenario('ctr task kill sends SIGTERM; ctr task delete reports the exit status', () =>
       withDetached('term', ['sh', '-c', 'trap "exit 7" TERM; sleep 1000 & touch /tmp/ready; wait'], '/tmp/ready', async () => {
-        expect(ctr('task', 'kill', 'term')).toMatchObject({ code: 0, stderr: '' });
+        expectCtr(ctr('task', 'kill', 'term'), { code: 0, stderr: '' });
         await waitForStatus('term', 'STOPPED');
         const deleted = ctr('task', 'delete', 'term');
-        expect(deleted.code).toBe(0);
+        expectCtr(deleted, { code: 0 });
         expect(deleted.stderr).toContain('task term exit with non-zero exit code 7');
       }));
 
     scenario('ctr task kill -s SIGKILL', () =>
       withDetached('sigkill', ['sleep', '1000'], undefined, async () => {
-        expect(ctr('task', 'kill', '--signal', 'SIGKILL', 'sigkill')).toMatchObject({ code: 0, stderr: '' });
+        expectCtr(ctr('task', 'kill', '--signal', 'SIGKILL', 'sigkill'), { code: 0, stderr: '' });
         await waitForStatus('sigkill', 'STOPPED');
         expect(ctr('task', 'delete', 'sigkill').stderr).toContain('task sigkill exit with non-zero exit code 137');
       }));
@@ -213,22 +227,39 @@ suite(`containerd + ctr${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => 
     scenario('ctr task kill --all signals every process, exec ones included', () =>
       // As pid 1 the shell ignores SIGTERM: only --all, which reaches the sleeps, ends its wait.
       withDetached('all', ['sh', '-c', 'sleep 1000 & sleep 1000 & touch /tmp/ready; wait'], '/tmp/ready', async (pid) => {
-        expect(ctr('task', 'exec', '--detach', '--exec-id', 'extra', 'all', 'sleep', '1000')).toMatchObject({ code: 0 });
+        expectCtr(ctr('task', 'exec', '--detach', '--exec-id', 'extra', 'all', 'sleep', '1000'), { code: 0 });
         const processes = pidsOf(ctr('task', 'ps', 'all'));
         expect(processes, 'ctr task ps: the init, its two sleeps and the exec').toHaveLength(4);
-        expect(ctr('task', 'kill', '--all', 'all')).toMatchObject({ code: 0, stderr: '' });
+        expectCtr(ctr('task', 'kill', '--all', 'all'), { code: 0, stderr: '' });
         await waitForStatus('all', 'STOPPED');
         expect(processes.filter((p) => existsSync(`/proc/${p}`)), 'processes still alive').toEqual([]);
       }));
 
     scenario('ctr task delete + ctr container rm leave nothing behind', () =>
       withDetached('delete', ['sleep', '1000'], undefined, async (pid) => {
-        expect(ctr('task', 'kill', '--signal', 'SIGKILL', 'delete')).toMatchObject({ code: 0 });
+        expectCtr(ctr('task', 'kill', '--signal', 'SIGKILL', 'delete'), { code: 0 });
         await waitForStatus('delete', 'STOPPED');
-        expect(ctr('task', 'delete', 'delete').code).toBe(0);
-        expect(ctr('container', 'rm', 'delete')).toMatchObject({ code: 0, stderr: '' });
+        expectCtr(ctr('task', 'delete', 'delete'), { code: 0 });
+        expectCtr(ctr('container', 'rm', 'delete'), { code: 0, stderr: '' });
         expectNothingLeft('delete', pid);
       }));
+
+    scenario('ctr run --rm --runc-systemd-cgroup (a systemd cgroupsPath; systemd is not running here)', () => {
+      // The shim passes --systemd-cgroup; ctr then wants a slice:prefix:name cgroupsPath, which
+      // systemd would make /system.slice/NS-systemd.scope.
+      const scope = `system.slice/${namespace}-systemd.scope`;
+      const r = ctrRun(['--rm', '--runc-systemd-cgroup', '--cgroup', `system.slice:${namespace}:systemd`], 'systemd', 'sh', '-c', 'grep :memory: /proc/self/cgroup');
+      expectCtr(r, { code: 0, stdout: new RegExp(`^\\d+:memory:/${scope}\n$`) });
+      expectNothingLeft('systemd');
+      expect(cgroupHierarchies().filter((h) => existsSync(join('/sys/fs/cgroup', h, scope))), 'the scope\'s cgroup directories').toEqual([]);
+    });
+
+    scenario('ctr run --rm with run.berth.backend=delegate (runc isolates, berth keeps state)', () => {
+      if (runtime.name !== 'berth') throw new NotApplicable(`run.berth.backend is berth's annotation: ${runtime.name} ignores it`);
+      const r = ctrRun(['--rm', '--annotation', 'run.berth.backend=delegate'], 'delegate', 'sh', '-c', 'echo via-delegate; exit 4');
+      expectCtr(r, { code: 4, stdout: 'via-delegate\n' });
+      expectNothingLeft('delegate');
+    });
 
     scenario('a failing create: ctr reports the runtime\'s message (unknown berth backend)', () => {
       if (runtime.name !== 'berth') throw new NotApplicable(`run.berth.backend is berth's annotation: ${runtime.name} ignores it`);
@@ -258,6 +289,14 @@ suite(`containerd + ctr${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => 
   });
 });
 
+/** ctr's exit status first, with its stderr in the message (what a user reads when it fails), then its output. */
+function expectCtr(r: CommandResult, expected: { code: number; stdout?: string | RegExp; stderr?: string }, what = 'ctr'): void {
+  if (r.code !== expected.code) assert.fail(`${what} exited ${r.code}, not ${expected.code}: ${r.stderr.trim() || 'nothing on stderr'}`);
+  if (typeof expected.stdout === 'string') expect(r.stdout, `${what}: stdout`).toBe(expected.stdout);
+  else if (expected.stdout) expect(r.stdout, `${what}: stdout`).toMatch(expected.stdout);
+  if (expected.stderr !== undefined) expect(r.stderr, `${what}: stderr`).toBe(expected.stderr);
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const byNumber = (a: number, b: number) => a - b;
 
@@ -269,9 +308,18 @@ async function waitForFile(path: string): Promise<void> {
   }
 }
 
+/** The key = value lines of one table in TOML as `containerd config dump` prints it. */
+function tableOf(toml: string, name: string): string[] {
+  const lines = toml.split('\n').map((l) => l.trim());
+  const start = lines.indexOf(`[${name}]`);
+  if (start < 0) return [];
+  const end = lines.findIndex((l, i) => i > start && l.startsWith('['));
+  return lines.slice(start + 1, end < 0 ? undefined : end).filter(Boolean);
+}
+
 /** The pids in `ctr task ps` output (a PID/INFO table). */
 function pidsOf(ps: CommandResult): number[] {
-  expect(ps.code, `ctr task ps: ${ps.stderr}`).toBe(0);
+  expectCtr(ps, { code: 0 }, 'ctr task ps');
   return ps.stdout.split('\n').slice(1).map((l) => Number(l.trim().split(/\s+/)[0])).filter((n) => n > 0);
 }
 
