@@ -94,6 +94,24 @@ export class Containerd {
     return run(command!, rest, { scratch: join(this.dir, 'ctr-output'), input: options.input });
   }
 
+  /** `ctr events` until stopped, which resolves to what it printed meanwhile (one event a line, every namespace). */
+  watchEvents(): { stop(): Promise<string> } {
+    const output = join(this.dir, `events-${Date.now()}`);
+    const fd = openSync(output, 'w');
+    const watcher = spawn('ctr', ['--address', this.socket, 'events'], { stdio: ['ignore', fd, 'ignore'] });
+    closeSync(fd);
+    return {
+      async stop() {
+        if (watcher.exitCode === null && watcher.signalCode === null) {
+          const exited = new Promise((resolve) => watcher.once('exit', resolve));
+          watcher.kill('SIGTERM');
+          await exited;
+        }
+        return readFileSync(output, 'utf8');
+      },
+    };
+  }
+
   /**
    * Remove every task and container of `namespace` (so their shims exit), then the directories
    * the shim and ctr leave for a namespace: the runtime root and the cgroup parent.

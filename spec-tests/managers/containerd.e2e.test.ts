@@ -99,8 +99,8 @@ suite(`containerd + ctr${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => 
     };
 
     /** `ctr run -d`, waiting for `readyFile` inside when given; the container is torn down (and checked to leave nothing) afterwards. */
-    const withDetached = async (id: string, command: string[], readyFile: string | undefined, body: (pid: number) => Promise<void> | void) => {
-      const started = ctrRun(['--detach'], id, ...command);
+    const withDetached = async (id: string, command: string[], readyFile: string | undefined, body: (pid: number) => Promise<void> | void, runFlags: string[] = []) => {
+      const started = ctrRun(['--detach', ...runFlags], id, ...command);
       expectCtr(started, { code: 0 }, 'ctr run -d');
       let pid = 0;
       try {
@@ -128,7 +128,7 @@ suite(`containerd + ctr${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => 
       expect(ctr('task', 'ls', '--quiet').stdout.split('\n'), 'ctr task ls').not.toContain(id);
       expect(ctr('container', 'ls', '--quiet').stdout.split('\n'), 'ctr container ls').not.toContain(id);
       expect(existsSync(join(shimRuntimeRoot(namespace), id)), `the runtime's state dir ${join(shimRuntimeRoot(namespace), id)}`).toBe(false);
-      const cgroupDirs = cgroupHierarchies().map((h) => join('/sys/fs/cgroup', h, namespace, id)).filter((d) => existsSync(d));
+      const cgroupDirs = cgroupHierarchies().map((h) => cgroupDirOf(h, namespace, id)).filter((d) => existsSync(d));
       expect(cgroupDirs, "the container's cgroup directories").toEqual([]);
       if (pid > 0) expect(existsSync(`/proc/${pid}`), `the container's process ${pid}`).toBe(false);
     };
@@ -137,6 +137,12 @@ suite(`containerd + ctr${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => 
       const r = ctrRun(['--rm'], 'echo', 'echo', 'hi');
       expectCtr(r, { code: 0, stdout: 'hi\n' });
       expectNothingLeft('echo');
+    });
+
+    scenario('ctr run --rm: stdout and stderr stay apart', () => {
+      const r = ctrRun(['--rm'], 'streams', 'sh', '-c', 'echo to-stdout; echo to-stderr >&2');
+      expectCtr(r, { code: 0, stdout: 'to-stdout\n', stderr: 'to-stderr\n' });
+      expectNothingLeft('streams');
     });
 
     scenario("ctr run --rm IMAGE sh -c 'exit 3' exits 3", () => {
@@ -167,6 +173,25 @@ suite(`containerd + ctr${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => 
         const memoryCgroup = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.split(':')[1] === 'memory');
         expect(memoryCgroup).toBe(`${memoryCgroup?.split(':')[0]}:memory:/${namespace}/detached`);
       }));
+
+    scenario('ctr run --memory-limit 64M --cpus 0.5 --cpu-shares 512: the limits in the task\'s cgroups', () =>
+      withDetached('limits', ['sleep', '1000'], undefined, () => {
+        // ctr run has no flags to read them back, and its default spec mounts no cgroupfs inside: read them on the host.
+        const file = (hierarchy: string, name: string) => readFileSync(join(cgroupDirOf(hierarchy, namespace, 'limits'), name), 'utf8').trim();
+        expect(file('memory', 'memory.limit_in_bytes')).toBe(String(64 * 1024 * 1024));
+        expect([file('cpu', 'cpu.cfs_quota_us'), file('cpu', 'cpu.cfs_period_us'), file('cpu', 'cpu.shares')]).toEqual(['50000', '100000', '512']);
+      }, ['--memory-limit', String(64 * 1024 * 1024), '--cpus', '0.5', '--cpu-shares', '512']));
+
+    scenario('a process past --memory-limit is OOM-killed: exit status 137 and a /tasks/oom event', async () => {
+      const events = containerd.watchEvents();
+      await sleep(500); // ctr events subscribes after it starts: give it the time
+      const r = ctrRun(['--rm', '--memory-limit', String(32 * 1024 * 1024)], 'oom', 'dd', 'if=/dev/zero', 'of=/dev/null', 'bs=128M', 'count=1');
+      await sleep(500);
+      const seen = await events.stop();
+      expectCtr(r, { code: 137 });
+      expect(seen.split('\n').filter((l) => l.includes(` ${namespace} /tasks/oom `)), 'ctr events: /tasks/oom').toEqual([expect.stringContaining('{"container_id":"oom"}')]);
+      expectNothingLeft('oom');
+    });
 
     scenario('ctr task exec: output and exit status', () =>
       withDetached('exec', ['sh', '-c', 'echo written-by-init > /tmp/marker; exec sleep 1000'], '/tmp/marker', () => {
@@ -306,6 +331,11 @@ async function waitForFile(path: string): Promise<void> {
     if (Date.now() > deadline) throw new Error(`${path} did not appear`);
     await sleep(50);
   }
+}
+
+/** A task's cgroup directory in one hierarchy: ctr's default cgroupsPath is /NAMESPACE/ID. */
+function cgroupDirOf(hierarchy: string, namespace: string, id: string): string {
+  return join('/sys/fs/cgroup', hierarchy, namespace, id);
 }
 
 /** The key = value lines of one table in TOML as `containerd config dump` prints it. */
