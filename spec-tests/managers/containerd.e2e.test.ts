@@ -286,6 +286,22 @@ suite(`containerd + ctr${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => 
       expectNothingLeft('delegate');
     });
 
+    scenario('run.berth.backend=delegate: ctr task exec, ps, pause / resume and kill --all go through to runc', () => {
+      if (runtime.name !== 'berth') throw new NotApplicable(`run.berth.backend is berth's annotation: ${runtime.name} ignores it`);
+      return withDetached('delegated', ['sh', '-c', 'sleep 1000 & touch /tmp/ready; wait'], '/tmp/ready', async (pid) => {
+        expectCtr(ctr('task', 'exec', '--exec-id', 'probe', 'delegated', 'sh', '-c', 'echo from-exec; exit 4'), { code: 4, stdout: 'from-exec\n' });
+        const processes = pidsOf(ctr('task', 'ps', 'delegated'));
+        expect(processes.sort(byNumber)).toEqual([pid, ...childrenOf(pid)].sort(byNumber));
+        expectCtr(ctr('task', 'pause', 'delegated'), { code: 0, stderr: '' });
+        expect(taskOf('delegated')?.status).toBe('PAUSED');
+        expectCtr(ctr('task', 'resume', 'delegated'), { code: 0, stderr: '' });
+        expect(taskOf('delegated')?.status).toBe('RUNNING');
+        expectCtr(ctr('task', 'kill', '--all', 'delegated'), { code: 0, stderr: '' });
+        await waitForStatus('delegated', 'STOPPED');
+        expect(processes.filter((p) => existsSync(`/proc/${p}`)), 'processes still alive').toEqual([]);
+      }, ['--annotation', 'run.berth.backend=delegate']);
+    });
+
     scenario('a failing create: ctr reports the runtime\'s message (unknown berth backend)', () => {
       if (runtime.name !== 'berth') throw new NotApplicable(`run.berth.backend is berth's annotation: ${runtime.name} ignores it`);
       const r = ctrRun(['--rm', '--annotation', 'run.berth.backend=nosuch'], 'nobackend', 'echo', 'hi');
