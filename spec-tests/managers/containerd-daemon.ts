@@ -94,12 +94,21 @@ export class Containerd {
     return run(command!, rest, { scratch: join(this.dir, 'ctr-output'), input: options.input });
   }
 
-  /** `ctr events` until stopped, which resolves to what it printed meanwhile (one event a line, every namespace). */
-  watchEvents(): { stop(): Promise<string> } {
+  /**
+   * `ctr events`, once it is seen to receive them (a namespace label it must report), until
+   * stopped, which resolves to what it printed meanwhile (one event a line, every namespace).
+   */
+  async watchEvents(namespace: string): Promise<{ stop(): Promise<string> }> {
     const output = join(this.dir, `events-${Date.now()}`);
     const fd = openSync(output, 'w');
     const watcher = spawn('ctr', ['--address', this.socket, 'events'], { stdio: ['ignore', fd, 'ignore'] });
     closeSync(fd);
+    const deadline = Date.now() + 15_000;
+    for (let probe = 1; !readFileSync(output, 'utf8').includes(`/namespaces/update`); probe++) {
+      if (Date.now() > deadline) throw new Error('ctr events reported no event within 15 s');
+      this.ctr(namespace, ['namespaces', 'label', namespace, `berth-e2e-events-probe=${probe}`]);
+      await new Promise((r) => setTimeout(r, 100));
+    }
     return {
       async stop() {
         if (watcher.exitCode === null && watcher.signalCode === null) {

@@ -183,8 +183,7 @@ suite(`containerd + ctr${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => 
       }, ['--memory-limit', String(64 * 1024 * 1024), '--cpus', '0.5', '--cpu-shares', '512']));
 
     scenario('a process past --memory-limit is OOM-killed: exit status 137 and a /tasks/oom event', async () => {
-      const events = containerd.watchEvents();
-      await sleep(500); // ctr events subscribes after it starts: give it the time
+      const events = await containerd.watchEvents(namespace);
       const r = ctrRun(['--rm', '--memory-limit', String(32 * 1024 * 1024)], 'oom', 'dd', 'if=/dev/zero', 'of=/dev/null', 'bs=128M', 'count=1');
       await sleep(500);
       const seen = await events.stop();
