@@ -1,5 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 // Stand-in for the shared manager harness (issue 5): same name and shape; the harness's own
@@ -7,10 +6,10 @@ import { join } from 'node:path';
 
 const repo = join(import.meta.dirname, '..', '..');
 
-/** Managers run a runtime by path: berth's is a wrapper script named `berth`, as users install it. */
+/** Managers run a runtime by path: berth's is a wrapper script named `berth`, as users install it (beside the build it runs). */
 function berthWrapper(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'berth-e2e-bin-'));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const dir = join(repo, 'dist', 'e2e-bin');
+  mkdirSync(dir, { recursive: true });
   const path = join(dir, 'berth');
   writeFileSync(path, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(repo, 'dist', 'berth.cjs'))} "$@"\n`);
   chmodSync(path, 0o755);
