@@ -420,7 +420,6 @@ static int cap_last_cap(void) {
     return last > 0 ? last : 40;
 }
 
-/* execve with Go's exec.LookPath behaviour for a name without '/'. */
 /* execvp's default, for an environment without PATH. */
 static const char default_search_path[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -460,6 +459,7 @@ static int search_program(const char *name, const char *path, char **argv, char 
     return -1;
 }
 
+/* execve with Go's exec.LookPath behaviour for a name without '/', in the env's PATH. */
 static void exec_with_path(const char *name, char **argv, char **envp) {
     const char *path = default_search_path;
     for (char **e = envp; *e; e++)
