@@ -128,6 +128,7 @@ static const char *op_name(uint32_t code) {
     case BERTH_OP_CHDIR: return "CHDIR";
     case BERTH_OP_MKDIR_IN_ROOT: return "MKDIR_IN_ROOT";
     case BERTH_OP_IOPRIO: return "IOPRIO";
+    case BERTH_OP_FIND_PROGRAM: return "FIND_PROGRAM";
     case BERTH_OP_WAIT_START: return "WAIT_START";
     case BERTH_OP_CLOSE_FDS: return "CLOSE_FDS";
     case BERTH_OP_EXEC: return "EXEC";
@@ -153,7 +154,6 @@ static const char *op_name(uint32_t code) {
     case BERTH_OP_JOIN_NAMESPACES: return "JOIN_NAMESPACES";
     case BERTH_OP_EXEC_STATUS_PIPE: return "EXEC_STATUS_PIPE";
     case BERTH_OP_WAIT_EXEC: return "WAIT_EXEC";
-    case BERTH_OP_FIND_EXECUTABLE: return "FIND_EXECUTABLE";
     default: return "UNKNOWN";
     }
 }
@@ -420,49 +420,29 @@ static int cap_last_cap(void) {
     return last > 0 ? last : 40;
 }
 
-/* execve with Go's exec.LookPath behaviour for a name without '/'. */
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+/* execvp's default, for an environment without PATH. */
+static const char default_search_path[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/* Whether execve could run `file`: a regular file this process may execute; errno says why not. */
-static int executable(const char *file) {
+/* With argv: execve (returns only when it failed). Without: whether this process could exec path
+ * (runc's create-time check: a directory or a file without x for our ids is refused). */
+static int try_program(const char *path, char **argv, char **envp) {
+    if (argv) {
+        execve(path, argv, envp);
+        return -1;
+    }
     struct stat st;
-    if (stat(file, &st) < 0) return 0;
-    if (!S_ISREG(st.st_mode)) {
+    if (stat(path, &st) < 0) return -1;
+    if (S_ISDIR(st.st_mode)) {
         errno = EACCES;
-        return 0;
+        return -1;
     }
-    return access(file, X_OK) == 0;
+    return faccessat(AT_FDCWD, path, X_OK, AT_EACCESS);
 }
 
-/* FIND_EXECUTABLE: find `name` as exec_with_path will (the same PATH walk), or fail as runc's
- * create does, naming the program; errno follows execvp's (EACCES if only unusable ones were found). */
-static void find_executable(const char *name, const char *path) {
-    if (strchr(name, '/')) {
-        if (!executable(name)) fail(errno, "exec \"%s\"", name);
-        return;
-    }
-    int saved = ENOENT;
-    char candidate[PATH_MAX];
-    for (const char *p = path;;) {
-        const char *end = strchr(p, ':');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        snprintf(candidate, sizeof candidate, "%.*s/%s", (int)len, len ? p : ".", name);
-        if (executable(candidate)) return;
-        if (errno != ENOENT && errno != ENOTDIR) saved = errno;
-        if (!end) break;
-        p = end + 1;
-    }
-    fail(saved, "exec \"%s\": executable file not found in $PATH", name);
-}
-
-static void exec_with_path(const char *name, char **argv, char **envp) {
-    if (strchr(name, '/')) {
-        execve(name, argv, envp);
-        return;
-    }
-    const char *path = DEFAULT_PATH;
-    for (char **e = envp; *e; e++)
-        if (strncmp(*e, "PATH=", 5) == 0) path = *e + 5;
+/* execvp's search: name as it is when it has a '/', else each directory of `path` in turn ("" is
+ * "."), going on past ENOENT; -1 with the most telling errno when no candidate did. */
+static int search_program(const char *name, const char *path, char **argv, char **envp) {
+    if (strchr(name, '/')) return try_program(name, argv, envp);
     int saved = ENOENT;
     char candidate[PATH_MAX];
     const char *p = path;
@@ -470,12 +450,21 @@ static void exec_with_path(const char *name, char **argv, char **envp) {
         const char *end = strchr(p, ':');
         size_t len = end ? (size_t)(end - p) : strlen(p);
         snprintf(candidate, sizeof candidate, "%.*s/%s", (int)len, len ? p : ".", name);
-        execve(candidate, argv, envp);
+        if (try_program(candidate, argv, envp) == 0) return 0;
         if (errno != ENOENT) saved = errno;
         if (!end) break;
         p = end + 1;
     }
     errno = saved;
+    return -1;
+}
+
+/* execve with Go's exec.LookPath behaviour for a name without '/', in the env's PATH. */
+static void exec_with_path(const char *name, char **argv, char **envp) {
+    const char *path = default_search_path;
+    for (char **e = envp; *e; e++)
+        if (strncmp(*e, "PATH=", 5) == 0) path = *e + 5;
+    search_program(name, path, argv, envp);
 }
 
 /* One message on a Unix socket: `data` as the payload, `fd` as SCM_RIGHTS (runc's protocol). */
@@ -824,6 +813,12 @@ static void run_op(const op_t *op) {
     case BERTH_OP_IOPRIO:
         if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (int)((N(op, 0) << 13) | N(op, 1))) < 0) fail(errno, "ioprio_set");
         break;
+    case BERTH_OP_FIND_PROGRAM: {
+        const char *name = S(op, 0);
+        if (search_program(name, op->argc > 1 ? S(op, 1) : default_search_path, NULL, NULL) == 0) break;
+        if (errno == ENOENT && !strchr(name, '/')) fail(0, "exec \"%s\": executable file not found in $PATH", name);
+        fail(errno, "exec \"%s\"", name);
+    }
     case BERTH_OP_WAIT_START: {
         char reopen[64];
         const char *fifo = exec_fifo_fd >= 0 ? fd_path(exec_fifo_fd, reopen, sizeof reopen) : S(op, 0);
@@ -870,9 +865,6 @@ static void run_op(const op_t *op) {
         dprintf(2, "berth: exec \"%s\": %s\n", argv[0], strerror(errno));
         _exit(127);
     }
-    case BERTH_OP_FIND_EXECUTABLE:
-        find_executable(S(op, 0), op->argc > 1 ? S(op, 1) : DEFAULT_PATH);
-        break;
     case BERTH_OP_MKDIR_IN_ROOT: {
         int rootfd = open(S(op, 0), O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0) fail(errno, "open rootfs %s", S(op, 0));

@@ -2,9 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, constants as fsConstants } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { RuntimeError, type Backend, type ContainerContext, type CreateContext, type HookPoint, type Process } from '../../core/plugin-api.js';
-import { cgroupPids, destroyCgroups, procsFiles, setFrozen, signalAll, thawAfterKill } from './cgroups/cgroup-manager.js';
-import { readStats } from './cgroups/stats.js';
+import { pointerOf, RuntimeError, type Backend, type ContainerContext, type CreateContext, type HookPoint, type Process } from '../../core/plugin-api.js';
+import { cgroupPids, destroyCgroups, procsFiles, setFrozen, signalAll, thawAfterKill, type CgroupPaths } from './cgroups/cgroup-manager.js';
+import { oomKillCount, readStats } from './cgroups/stats.js';
 import { helperPath } from './helper-path.js';
 import { measureHost } from './host-facts.js';
 import { applyLimits, cgroupDirsOf, cgroupsOf, plannedCgroups, requireCgroups, setUpCgroups, watchOomKills } from './native-cgroups.js';
@@ -53,7 +53,7 @@ export function createNativeBackend(): Backend {
       let pid = 0;
       for (;;) {
         const line = await session.nextLine();
-        if (line === undefined) throw new RuntimeError('BACKEND', `${ctx.id}: the native helper exited before the container was created${session.exitText()}`);
+        if (line === undefined) throw endedBeforeReady(ctx, session, cgroups, pid);
         const [word, ...rest] = line.split(' ');
         if (word === 'pid') {
           pid = Number(rest[0]);
@@ -162,6 +162,23 @@ export async function exitStatus(id: string, session: HelperSession): Promise<nu
     if (word === 'exit') return Number(rest[0]);
     if (word === 'error') throw helperError(id, rest);
   }
+}
+
+/**
+ * The status stream ended before "ready". Once the helper has reported the pid its own part is
+ * done (it exits 0), so its exit status says nothing of the container process, which died on the
+ * way. The death berth can name is an OOM kill: the limits are written while the cgroup is
+ * still empty, so a limit below what the process needs to start is only found out then (runc
+ * and crun report it too, as a limit that cannot be set or as an OOM).
+ */
+function endedBeforeReady(ctx: CreateContext, session: HelperSession, cgroups: CgroupPaths | undefined, pid: number): RuntimeError {
+  if (pid === 0) return new RuntimeError('BACKEND', `${ctx.id}: the native helper exited before the container was created${session.exitText()}`);
+  if (cgroups && (oomKillCount(cgroups) ?? 0) > 0) {
+    const limit = ctx.spec.linux?.resources?.memory?.limit;
+    const which = limit === undefined ? 'its memory cgroup\'s limit' : `the memory limit of ${limit} bytes (${pointerOf('linux', 'resources', 'memory', 'limit')})`;
+    return new RuntimeError('SYSTEM', `${ctx.id}: the container process was OOM-killed before it was ready: ${which} is too low for it to start`);
+  }
+  return new RuntimeError('BACKEND', `${ctx.id}: the container process (pid ${pid}) ended before it was ready`);
 }
 
 /** The create-phase hooks at the helper's sync point: prestart and createRuntime on the host, createContainer inside. */

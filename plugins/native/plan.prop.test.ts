@@ -85,6 +85,11 @@ describe('compilePlan (property)', () => {
         // The create/start split: nothing of the user's runs before the exec fifo is released.
         expect(index(child, 'WAIT_START')).toBeLessThan(index(child, 'CLOSE_FDS'));
         expect(index(child, 'CLOSE_FDS')).toBe(child.length - 2);
+        // The program is looked up as the process will run it (ids, cwd, the PATH exec searches), at create.
+        const find = child[index(child, 'WAIT_START') - 1]!;
+        const path = env.findLast((e) => String(e).startsWith('PATH='));
+        expect(find).toEqual({ op: 'FIND_PROGRAM', args: path === undefined ? [args[0]] : [args[0], String(path).slice('PATH='.length)] });
+        expect(index(child, 'FIND_PROGRAM')).toBeGreaterThan(child.findLastIndex((o) => o.op === 'SETUID' || o.op === 'CHDIR'));
         // Mounts happen before the hooks' sync point, and that before pivot_root.
         const sync = index(child, 'SYNC');
         const pivot = index(child, 'PIVOT_ROOT');

@@ -211,13 +211,12 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   };
   child.push(...identityOps(process, linux.seccomp && !process.noNewPrivileges ? loadSeccomp('creating') : []));
 
-  // runc and crun look the program up before create ends: a missing one fails create, not start.
-  const program = process.args?.[0];
-  const searchPath = (process.env ?? []).findLast((e) => e.startsWith('PATH='))?.slice('PATH='.length);
-  if (program) op(child, 'FIND_EXECUTABLE', program, ...(searchPath === undefined ? [] : [searchPath]));
+  const env = containerEnv(process.env ?? [], input.host.home, input.listenFds);
+  // As runc: a program that is not there (looked up as the process, in its cwd) fails create, not start.
+  if (process.args?.[0] !== undefined) child.push(findProgramOp(process.args[0], env));
   op(child, 'WAIT_START', input.execFifo);
   if (linux.seccomp && process.noNewPrivileges) child.push(...loadSeccomp('created'));
-  child.push(...closeAndExecOps(process, input.listenFds + input.preserveFds, containerEnv(process.env ?? [], input.host.home, input.listenFds)));
+  child.push(...closeAndExecOps(process, input.listenFds + input.preserveFds, env));
 
   return { plan: { flags: input.foreground ? PlanFlag.foreground : 0, cloneFlags, pre, parent, child }, diagnostics };
 }
@@ -375,6 +374,12 @@ export function identityOps(process: Process, seccompLoad: readonly PlanOp[]): P
   op('UMASK', process.user.umask ?? 0o022);
   if (process.noNewPrivileges) op('NO_NEW_PRIVS');
   return ops;
+}
+
+/** FIND_PROGRAM with the PATH EXEC will search (the env's last, as the helper reads it; the helper's default without one). */
+function findProgramOp(name: string, env: readonly string[]): PlanOp {
+  const path = env.findLast((e) => e.startsWith('PATH='));
+  return { op: 'FIND_PROGRAM', args: path === undefined ? [name] : [name, path.slice('PATH='.length)] };
 }
 
 /** The last two ops: only stdio and the `preserved` fds (moved to 3..) stay open, then exec of process.args. */

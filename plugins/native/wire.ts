@@ -156,6 +156,9 @@ export const Op = {
   OPEN_CGROUP_PROCS: 72,
   /** PARENT: write the child's pid to every cgroup.procs opened, before it is released. */
   JOIN_CGROUPS: 73,
+  /** s name, s path (absent: execvp's default): fail unless name (searched in path when it has no '/') is a file
+   * this process may exec: runc's check, so a missing program fails create rather than start. */
+  FIND_PROGRAM: 74,
   /** s rootfs, s dest, i flags, s data: a tmpfs on dest in root holding a copy of what dest held (the tmpcopyup option). */
   MOUNT_TMPFS_COPYUP_IN_ROOT: 90,
   /** s path, i nstype, ... (pairs): PRE, for exec: open every namespace first, then join them in the order given
@@ -166,9 +169,6 @@ export const Op = {
   EXEC_STATUS_PIPE: 81,
   /** PARENT: wait for that pipe to close: forward the child's "error" line, or write "running" when it exec'd. */
   WAIT_EXEC: 82,
-  /** s program, [s PATH]: the program EXEC will run exists and may be executed (looked up in PATH, or the
-   * default PATH, when it has no '/'), so a missing one fails create as with runc and crun. */
-  FIND_EXECUTABLE: 83,
   /** i flags: unshare(2) in the helper (PRE: a time namespace, whose offsets must be written before a process enters it). */
   UNSHARE: 63,
   /** s rootfs, s dest, i attrSet, i attrClr, i propagation: mount_setattr(AT_RECURSIVE) on dest in root (recursive r* options). */

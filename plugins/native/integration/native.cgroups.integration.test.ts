@@ -279,6 +279,18 @@ suite(`native backend: cgroups${skipReason ? ` (skipped: ${skipReason})` : ''}`,
     expect(leftovers('/berthtest.slice')).toEqual([]);
   });
 
+  it('names a memory limit too low for the container process to start (it is OOM-killed on the way), and leaves nothing behind', () => {
+    const path = `${prefix}/starved`;
+    const r = berth('create', '-b', bundle(['true'], (c) => {
+      c.linux.cgroupsPath = path;
+      c.linux.resources = { ...c.linux.resources, memory: { limit: 4096 } };
+    }), 'starved');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('starved: the container process was OOM-killed before it was ready: the memory limit of 4096 bytes (/linux/resources/memory/limit) is too low for it to start');
+    expect(existsSync(join(root, 'starved'))).toBe(false);
+    expect(leftovers(path)).toEqual([]);
+  });
+
   it('refuses a limit the host cannot honour, naming the field, and leaves nothing behind', () => {
     const path = `${prefix}/refused`;
     const r = berth('create', '-b', bundle(['true'], (c) => {
