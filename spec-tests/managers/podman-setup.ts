@@ -65,6 +65,7 @@ export class PodmanSandbox {
     const sandbox = new PodmanSandbox(mkdtempSync(join(tmpdir(), 'berth-podman-e2e-')));
     sandbox.writeConfiguration();
     await sandbox.importImage();
+    await sandbox.anchorNetwork();
     return sandbox;
   }
 
@@ -122,6 +123,18 @@ export class PodmanSandbox {
         '',
       ].join('\n'),
     );
+  }
+
+  /**
+   * netavark removes the default network's firewall chains with its last container, and the
+   * cleanup of one scenario's container (run by conmon, after podman returned) can do that while
+   * the next scenario's container is adding its rules ("No chain/target/match by that name").
+   * A container that stays on the network for the whole suite keeps the chains; it runs on runc,
+   * the reference runtime, so a berth failure cannot take the other scenarios with it.
+   */
+  private async anchorNetwork(): Promise<void> {
+    const anchor = await this.podman('runc', ['run', '--detach', '--name', 'berth-e2e-network-anchor', this.image, 'sleep', '1000000']);
+    if (anchor.status !== 0) throw new Error(`podman run (network anchor): ${anchor.stderr}`);
   }
 
   /** A busybox-static userland with every applet linked, imported without any network. */

@@ -110,11 +110,12 @@ const scenarios: Scenario[] = [
   {
     name: 'run --timeout 2 (conmon kills the container\'s process group)',
     async check(runtime) {
+      const name = `berth-e2e-timeout-${runtime}`;
       const started = Date.now();
-      const result = await runRemoved(runtime, ['--timeout', '2'], ['sleep', '60']);
+      const result = await runRemoved(runtime, ['--name', name, '--timeout', '2'], ['sleep', '60']);
       expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 255, stderr: '' });
       expect(Date.now() - started, 'milliseconds until podman returned').toBeLessThan(15_000);
-      expect(succeeded(await sandbox.podman(runtime, ['ps', '--all', '--quiet']))).toBe('');
+      expect(succeeded(await sandbox.podman(runtime, ['ps', '--all', '--quiet', '--filter', `name=${name}`]))).toBe('');
     },
   },
   {
