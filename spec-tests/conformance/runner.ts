@@ -1,0 +1,203 @@
+import fc from 'fast-check';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { findNote, type DeviationNote } from './deviations.js';
+import { Violation, type CaseContext, type ConformanceProperty, type SuiteAssets } from './property.js';
+import { renderReplay } from './replay.js';
+import type { Disagreement, Failure, PropertyResult } from './report/results.js';
+import { tapLine } from './report/tap.js';
+import { caseProcesses } from './residue.js';
+import { RuntimeDriver, type TraceStep } from './runtime-driver.js';
+import type { RuntimeInfo } from './runtime-info.js';
+
+export interface RunnerEnv {
+  runtimes: RuntimeInfo[];
+  assets: SuiteAssets;
+  /** Scratch space for passing cases, removed as each case ends. */
+  workDir: string;
+  /** Absolute --out: failing cases are written below it. */
+  outDir: string;
+  /** How TAP and the report show paths below --out. */
+  outLabel: string;
+  seed: number;
+  runs: number;
+  deadline: number;
+  notes: readonly DeviationNote[];
+  print: (text: string) => void;
+}
+
+/** A per-property seed: the same cases on every runtime, whichever properties --only selects. */
+export function propertySeed(seed: number, id: string): number {
+  let h = 0x811c9dc5;
+  for (const ch of id) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193);
+  return ((seed ^ h) >>> 0) & 0x7fffffff;
+}
+
+export const slug = (text: string) => text.replace(/[^A-Za-z0-9._-]+/g, '-');
+
+/** Ids a case's calls named: create's and run's last argument. */
+function idsIn(trace: readonly TraceStep[]): string[] {
+  const ids = trace.filter((s) => s.kind === 'runtime' && (s.args[0] === 'create' || s.args[0] === 'run')).map((s) => (s.kind === 'runtime' ? s.args.at(-1)! : ''));
+  return [...new Set(ids.filter((id) => id && !id.startsWith('-')))];
+}
+
+interface CaseOutcome {
+  error?: unknown;
+  driver: RuntimeDriver;
+}
+
+/**
+ * Runs one case in `dir` and then removes whatever it left (force-deleting the ids it used and
+ * killing its processes), so the host stays clean whether the runtime honoured the spec or not.
+ * `keep` leaves the directory itself (the bundle of a counter-example).
+ */
+async function runCase(property: ConformanceProperty, c: unknown, runtime: RuntimeInfo, assets: SuiteAssets, dir: string, keep: boolean): Promise<CaseOutcome> {
+  mkdirSync(dir, { recursive: true });
+  const driver = new RuntimeDriver(runtime.path, join(dir, 'root'), join(dir, 'io'), dir);
+  const ctx: CaseContext = { runtime: driver, dir, assets };
+  let error: unknown;
+  try {
+    await property.check(c, ctx);
+  } catch (e) {
+    error = e;
+  }
+  const janitor = new RuntimeDriver(runtime.path, driver.root, join(dir, '.cleanup'), dir);
+  for (const id of idsIn(driver.trace)) await janitor.delete(id, true);
+  for (const p of caseProcesses(dir)) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  rmSync(keep ? join(dir, '.cleanup') : dir, { recursive: true, force: true });
+  return { error, driver };
+}
+
+function describeError(property: ConformanceProperty, e: unknown): Pick<Failure, 'clause' | 'message'> {
+  if (e instanceof Violation) return { clause: e.clause, message: e.message };
+  // Not a Violation: the runtime hung or the case could not be run; report it against the property's main clause.
+  return { clause: property.clauses[0], message: `unexpected error: ${e instanceof Error ? e.message : String(e)}` };
+}
+
+function skipReason(property: ConformanceProperty, runtime: RuntimeInfo, assets: SuiteAssets): string | undefined {
+  const missing = (property.needs ?? []).filter((v) => !runtime.verbs.includes(v));
+  if (missing.length > 0) return `${runtime.name} does not list ${missing.join(', ')} in its --help`;
+  if (property.needsBusybox && !assets.busybox) return 'no static busybox for payload shells (--busybox)';
+  return undefined;
+}
+
+/**
+ * Checks every property on every runtime (property by property, so a case that fails on one
+ * runtime can be run on the others at once), prints a TAP line per result, writes a replayable
+ * bundle per counter-example, and returns the results and the disagreements.
+ */
+export async function runProperties(env: RunnerEnv, properties: readonly ConformanceProperty[]): Promise<{ results: PropertyResult[]; disagreements: Disagreement[] }> {
+  const results: PropertyResult[] = [];
+  const disagreements: Disagreement[] = [];
+  let slotsLeft = properties.length * env.runtimes.length;
+  let n = 0;
+  for (const property of properties) {
+    const seed = propertySeed(env.seed, property.id);
+    const counterexamples = new Map<string, unknown>();
+    for (const runtime of env.runtimes) {
+      const timeLimit = Math.max(1000, (env.deadline - Date.now()) / slotsLeft--);
+      const result = await checkProperty(env, property, runtime, seed, timeLimit, counterexamples);
+      results.push(result);
+      env.print(tapLine(++n, result, env.outLabel));
+    }
+    if (env.runtimes.length > 1) disagreements.push(...(await crossCheck(env, property, results, counterexamples)));
+  }
+  return { results, disagreements };
+}
+
+async function checkProperty(
+  env: RunnerEnv,
+  property: ConformanceProperty,
+  runtime: RuntimeInfo,
+  seed: number,
+  timeLimitMs: number,
+  counterexamples: Map<string, unknown>,
+): Promise<PropertyResult> {
+  const base = { runtime: runtime.name, property: property.id, group: property.group, seed, explained: false };
+  const skip = skipReason(property, runtime, env.assets);
+  if (skip) return { ...base, verdict: 'skip', numRuns: 0, durationMs: 0, interrupted: false, skipReason: skip };
+
+  const started = Date.now();
+  const scratch = join(env.workDir, slug(runtime.name));
+  mkdirSync(scratch, { recursive: true });
+  const predicate = async (c: unknown) => {
+    const { error } = await runCase(property, c, runtime, env.assets, mkdtempSync(join(scratch, `${slug(property.id)}-`)), false);
+    if (error !== undefined) throw error;
+  };
+  const details = await fc.check(fc.asyncProperty(property.arbitrary(env.assets), predicate), {
+    seed,
+    numRuns: env.runs,
+    plugins: [fc.interruptAfterTimeLimit(timeLimitMs)],
+  });
+  const common = { ...base, numRuns: details.numRuns, interrupted: details.interrupted && details.numRuns < env.runs };
+  if (!details.failed || details.counterexample === null) {
+    return { ...common, verdict: 'pass', durationMs: Date.now() - started };
+  }
+
+  const [counterexample] = details.counterexample as [unknown];
+  counterexamples.set(runtime.name, counterexample);
+  const failure: Failure = {
+    ...describeError(property, details.errorInstance),
+    counterexample: property.describe(counterexample),
+    numShrinks: details.numShrinks,
+    path: details.counterexamplePath,
+    reproduced: false,
+  };
+  // Run the shrunk case once more where it stays, recording the calls for replay.sh.
+  const bundleDir = join(env.outDir, 'failures', slug(runtime.name), slug(property.id));
+  rmSync(bundleDir, { recursive: true, force: true });
+  const replay = await runCase(property, counterexample, runtime, env.assets, bundleDir, true);
+  failure.reproduced = replay.error !== undefined;
+  if (failure.reproduced) Object.assign(failure, describeError(property, replay.error));
+  failure.bundle = relative(env.outDir, bundleDir);
+  const script = join(bundleDir, 'replay.sh');
+  writeFileSync(
+    script,
+    renderReplay({
+      runtimePath: runtime.path,
+      runtimeName: runtime.name,
+      caseDir: bundleDir,
+      root: replay.driver.root,
+      propertyId: property.id,
+      clause: failure.clause,
+      message: failure.message,
+      seed,
+      counterexample: failure.counterexample,
+      ids: idsIn(replay.driver.trace),
+      trace: replay.driver.trace,
+    }),
+  );
+  chmodSync(script, 0o755);
+  writeFileSync(join(bundleDir, 'counterexample.txt'), `${failure.counterexample}\n`);
+  return { ...common, verdict: 'fail', durationMs: Date.now() - started, failure, explained: findNote(env.notes, runtime.name, property.id) !== undefined };
+}
+
+/**
+ * Differential mode: each counter-example found on one runtime is run once on every other
+ * runtime (that ran the property). A case that fails on some and passes on others is a
+ * disagreement, listed with the clause and the bundle of the runtime that failed it.
+ */
+async function crossCheck(env: RunnerEnv, property: ConformanceProperty, results: readonly PropertyResult[], counterexamples: Map<string, unknown>): Promise<Disagreement[]> {
+  const mine = results.filter((r) => r.property === property.id);
+  const disagreements: Disagreement[] = [];
+  for (const found of mine.filter((r) => r.verdict === 'fail' && counterexamples.has(r.runtime))) {
+    const c = counterexamples.get(found.runtime);
+    const verdicts: Record<string, 'pass' | 'fail'> = { [found.runtime]: 'fail' };
+    for (const other of mine.filter((r) => r.runtime !== found.runtime && r.verdict !== 'skip')) {
+      const runtime = env.runtimes.find((r) => r.name === other.runtime)!;
+      const dir = mkdtempSync(join(env.workDir, `${slug(runtime.name)}-cross-`));
+      const { error } = await runCase(property, c, runtime, env.assets, dir, false);
+      verdicts[other.runtime] = error === undefined ? 'pass' : 'fail';
+    }
+    if (new Set(Object.values(verdicts)).size > 1) {
+      disagreements.push({ property: property.id, clause: found.failure!.clause, counterexample: found.failure!.counterexample, foundOn: found.runtime, bundle: found.failure!.bundle, verdicts });
+    }
+  }
+  return disagreements;
+}
