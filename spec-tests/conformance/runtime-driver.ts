@@ -23,7 +23,9 @@ export type TraceStep =
   | { kind: 'wait-status'; id: string; statuses: string[] }
   | { kind: 'note'; text: string }
   /** The suite waited for something it cannot ask the runtime (a payload ready for a signal). */
-  | { kind: 'pause'; seconds: number; why: string };
+  | { kind: 'pause'; seconds: number; why: string }
+  /** A host command replay.sh must run at this point (it may use $here and the cleanup function). */
+  | { kind: 'shell'; command: string };
 
 const defaultTimeoutMs = 30_000;
 
@@ -132,6 +134,10 @@ export class RuntimeDriver {
 
   note(text: string): void {
     this.trace.push({ kind: 'note', text });
+  }
+
+  shell(command: string): void {
+    this.trace.push({ kind: 'shell', command });
   }
 
   pause(seconds: number, why: string): void {

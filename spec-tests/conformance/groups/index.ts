@@ -1,5 +1,25 @@
 import type { ConformanceProperty } from '../property.js';
+import * as config from './config.js';
 import { lifecycleStateMachine, lifecycleStateMachineSparingCreated } from './lifecycle.js';
 
 /** Every property, in report order: lifecycle, config, invalid, hooks, signals. */
-export const allProperties: readonly ConformanceProperty[] = [lifecycleStateMachine, lifecycleStateMachineSparingCreated];
+export const allProperties: readonly ConformanceProperty[] = [
+  lifecycleStateMachine,
+  lifecycleStateMachineSparingCreated,
+  config.processArgsEnv,
+  config.processEnvVerbatim,
+  config.processCwd,
+  config.processUser,
+  config.processUmask,
+  config.processCapabilities,
+  config.processRlimits,
+  config.hostAndDomainName,
+  config.mounts,
+  config.readonlyRoot,
+  config.maskedPaths,
+  config.readonlyPaths,
+  config.namespaces,
+  config.oomScoreAdj,
+  config.sysctl,
+  config.devices,
+];
