@@ -48,6 +48,7 @@ export const clauses = {
     'Attempting to `start` a container that is not `created` MUST have no effect on the container and MUST generate an error.'),
   startNoId: clause('start.no-id', 'runtime.md', 'Start', 'This operation MUST generate an error if it is not provided the container ID.'),
   startRuns: clause('start.runs-program', 'runtime.md', 'Start', 'This operation MUST run the user-specified program as specified by `process`.'),
+  startNoProcess: clause('start.no-process', 'runtime.md', 'Start', 'This operation MUST generate an error if `process` was not set.'),
   killNotRunning: clause('kill.not-running', 'runtime.md', 'Kill',
     'Attempting to send a signal to a container that is neither `created` nor `running` MUST have no effect on the container and MUST generate an error.'),
   killNoId: clause('kill.no-id', 'runtime.md', 'Kill', 'This operation MUST generate an error if it is not provided the container ID.'),
@@ -118,6 +119,10 @@ export const clauses = {
 
   cliKillSignals: clause('cli.kill-signal', 'cli (draft)', 'kill',
     'The signal to send (defaults to `TERM`). The runtime MUST support `TERM` and `KILL` signals with the POSIX semantics. The runtime MAY support additional signal names.'),
+  // Not a quote: runtime.md leaves open "how, or even if" an error is exposed; the draft CLI says
+  // the runtime MAY print diagnostics on stderr. Every runtime here does, and callers show it.
+  errorMessage: clause('error.message', 'runc convention', 'errors',
+    'A call that fails exits non-zero and says why on stderr (runtime.md: the spec "does not mandate how, or even if, that error is returned or exposed").'),
   // Not a quote: `run` is in neither the spec nor the draft. runc's `run` documents it as
   // "exits with the container's exit status"; managers and scripts rely on it.
   runExitStatus: clause('run.exit-status', 'runc convention', 'run',

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { findNote, type DeviationNote } from './deviations.js';
@@ -6,7 +7,7 @@ import { Violation, type CaseContext, type ConformanceProperty, type SuiteAssets
 import { renderReplay } from './replay.js';
 import type { Disagreement, Failure, PropertyResult } from './report/results.js';
 import { tapLine } from './report/tap.js';
-import { caseProcesses } from './residue.js';
+import { caseProcesses, hostMountsUnder } from './residue.js';
 import { RuntimeDriver, type TraceStep } from './runtime-driver.js';
 import type { RuntimeInfo } from './runtime-info.js';
 
@@ -35,10 +36,13 @@ export function propertySeed(seed: number, id: string): number {
 
 export const slug = (text: string) => text.replace(/[^A-Za-z0-9._-]+/g, '-');
 
-/** Ids a case's calls named: create's and run's last argument. */
+/**
+ * Ids a case's calls named (create's and run's last argument) that are safe to force-delete:
+ * plain names only. Never a path: crun 1.8 deletes whatever directory `delete ../x` names.
+ */
 function idsIn(trace: readonly TraceStep[]): string[] {
   const ids = trace.filter((s) => s.kind === 'runtime' && (s.args[0] === 'create' || s.args[0] === 'run')).map((s) => (s.kind === 'runtime' ? s.args.at(-1)! : ''));
-  return [...new Set(ids.filter((id) => id && !id.startsWith('-')))];
+  return [...new Set(ids.filter((id) => /^[A-Za-z0-9_+-][A-Za-z0-9_+.-]*$/.test(id)))];
 }
 
 interface CaseOutcome {
@@ -70,8 +74,20 @@ async function runCase(property: ConformanceProperty, c: unknown, runtime: Runti
       // already gone
     }
   }
-  rmSync(keep ? join(dir, '.cleanup') : dir, { recursive: true, force: true });
+  // A runtime that mounted into the host's namespace (crun without a mount namespace does) must
+  // not leave the suite unable to remove the case: detach those mounts, deepest first.
+  for (const mount of hostMountsUnder(dir).sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', mount]);
+  try {
+    rmSync(keep ? join(dir, '.cleanup') : dir, { recursive: true, force: true });
+  } catch (e) {
+    warn(`cannot remove ${dir}: ${(e as Error).message}`);
+  }
   return { error, driver };
+}
+
+/** A TAP comment on stderr: something the suite could not tidy up, which a human should know. */
+function warn(text: string): void {
+  process.stderr.write(`# warning: ${text}\n`);
 }
 
 function describeError(property: ConformanceProperty, e: unknown): Pick<Failure, 'clause' | 'message'> {

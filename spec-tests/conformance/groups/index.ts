@@ -1,5 +1,6 @@
 import type { ConformanceProperty } from '../property.js';
 import * as config from './config.js';
+import * as invalid from './invalid.js';
 import { lifecycleStateMachine, lifecycleStateMachineSparingCreated } from './lifecycle.js';
 
 /** Every property, in report order: lifecycle, config, invalid, hooks, signals. */
@@ -22,4 +23,9 @@ export const allProperties: readonly ConformanceProperty[] = [
   config.oomScoreAdj,
   config.sysctl,
   config.devices,
+  invalid.invalidConfig,
+  invalid.invalidArguments,
+  invalid.invalidSignal,
+  invalid.idEscapingRoot,
+  invalid.startWithoutProcess,
 ];
