@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { inject, injectable } from 'inversify';
 import type { CreateContext, CreateOptions } from '../backend/backend.js';
 import { BackendRegistry } from '../backend/backend-registry.js';
-import { RuntimeError, describeCause, type Diagnostic } from '../errors/runtime-error.js';
+import { RuntimeError, type Diagnostic } from '../errors/runtime-error.js';
 import { Logger } from '../log/logger.js';
 import type { Spec } from '../spec/config.js';
 import { containerIdProblem } from '../spec/container-id.js';
@@ -13,7 +13,7 @@ import { ContainerHooks } from './hook-point.js';
 import { loadBundle, type LoadedBundle } from './load-bundle.js';
 import { killAndWait } from './process-control.js';
 import { RuntimeOptions } from './runtime-options.js';
-import { runHooks } from './hooks-runner.js';
+import { runPoststopHooks } from './hooks-runner.js';
 import { hookState } from './state.js';
 import { UndoStack } from './undo-stack.js';
 import { writePidFile } from './pid-file.js';
@@ -176,11 +176,7 @@ export class CreateOperation {
   }
 
   private async runPoststop(spec: Spec, record: ContainerRecord): Promise<void> {
-    try {
-      await runHooks('poststop', spec.hooks?.poststop ?? [], hookState(record, 'stopped', undefined));
-    } catch (e) {
-      this.log.warn(describeCause(e));
-    }
+    await runPoststopHooks(spec.hooks?.poststop ?? [], hookState(record, 'stopped', undefined), (m) => this.log.warn(m));
   }
 }
 

@@ -208,6 +208,16 @@ describe('hooks', () => {
     expect(f.log.lines.some((l) => l.level === 'warning' && l.msg.includes('poststop hook #0 (/bin/false): exited with status 1'))).toBe(true);
   });
 
+  it('after a failing poststop hook the remaining poststop hooks still run ("as if the hook had succeeded")', async () => {
+    f = engineFixture();
+    const hooks = [recordingHook(f.dir, 'poststop', '-first'), { path: '/bin/false' }, recordingHook(f.dir, 'poststop', '-last')];
+    await f.create.create(f.createRequest('h9', f.bundle('h', (s) => void (s.hooks = { poststop: hooks }))));
+    await f.del.delete('h9', { force: false });
+    expect(readFileSync(join(f.dir, 'order-first'), 'utf8')).toBe('poststop\n');
+    expect(readFileSync(join(f.dir, 'order-last'), 'utf8')).toBe('poststop\n');
+    expect(f.log.lines.filter((l) => l.level === 'warning').map((l) => l.msg)).toEqual([expect.stringContaining('poststop hook #1 (/bin/false): exited with status 1')]);
+  });
+
   it('kills a hook that outlives its timeout and fails the operation', async () => {
     f = engineFixture();
     const started = Date.now();
