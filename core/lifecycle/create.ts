@@ -129,6 +129,9 @@ export class CreateOperation {
       created = await callBackend(choice.name, 'create', () => backend.create(ctx));
     } catch (e) {
       await backendUndo.unwind(this.log);
+      // A create-phase hook the backend ran at its own sync point failed: the container is now
+      // destroyed (step 12), so the poststop hooks run (step 13) before the error is reported.
+      if (hooks.failed) await this.runPoststop(spec, record);
       throw e;
     }
     // From here on the backend's delete owns its side effects.
@@ -137,20 +140,14 @@ export class CreateOperation {
     record = { ...record, init: initIdentity ?? { pid: created.pid, startTime: '' }, backendState: created.backendState ?? {} };
     // runtime.md: a failing create-phase hook is an error; the container is destroyed (step 12)
     // and then the poststop hooks run (step 13). Undo runs in reverse, so this comes first.
-    let hookFailed = false;
-    undo.onUndo('run poststop hooks after a failed hook', () => (hookFailed ? this.runPoststop(spec, record) : undefined));
+    undo.onUndo('run poststop hooks after a failed hook', () => (hooks.failed ? this.runPoststop(spec, record) : undefined));
     undo.onUndo('destroy the container', async () => {
       if (record.init) await killAndWait(record.init);
       await backend.delete({ ...ctx, pid: created.pid, backendState: record.backendState ?? {} }, { force: true });
     });
     if (!initIdentity) throw new RuntimeError('BACKEND', `${id}: the container process (pid ${created.pid}) exited during create`);
 
-    try {
-      await hooks.runRemaining(['prestart', 'createRuntime', 'createContainer'], created.pid);
-    } catch (e) {
-      hookFailed = true;
-      throw e;
-    }
+    await hooks.runRemaining(['prestart', 'createRuntime', 'createContainer'], created.pid);
 
     if (request.pidFile) {
       writePidFile(request.pidFile, created.pid);

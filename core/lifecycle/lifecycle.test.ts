@@ -179,6 +179,19 @@ describe('hooks', () => {
     expect(f.backend.calls.map((c) => c.op)).toEqual(['create', 'delete']);
   });
 
+  it('a create-phase hook that fails inside the backend\'s create (native runs them at its sync point) destroys the container, then runs poststop', async () => {
+    f = engineFixture();
+    f.backend.runsCreateHooks = true;
+    f.backend.onDelete = () => appendFileSync(join(f.dir, 'order'), 'backend undo\n');
+    const bundle = f.bundle('h', (s) => void (s.hooks = { createContainer: [{ path: '/bin/false' }], poststop: [recordingHook(f.dir, 'poststop')] }));
+    const e = await failure(f.create.create(f.createRequest('h8', bundle)));
+    expect(e.message).toContain('createContainer hook #0 (/bin/false): exited with status 1');
+    expect(readdirSync(f.root)).toEqual([]);
+    // Destroyed first (step 12), then poststop (step 13), which sees the container stopped.
+    expect(readFileSync(join(f.dir, 'order'), 'utf8').trim().split('\n')).toEqual(['backend undo', 'poststop']);
+    expect(JSON.parse(readFileSync(join(f.dir, 'poststop.json'), 'utf8'))).toMatchObject({ id: 'h8', status: 'stopped' });
+  });
+
   it('a failing poststart hook is an error that stops and destroys the container (runtime-spec v1.3)', async () => {
     f = engineFixture();
     const bundle = f.bundle('h', (s) => void (s.hooks = { poststart: [{ path: '/bin/false' }], poststop: [recordingHook(f.dir, 'poststop')] }));
