@@ -142,16 +142,27 @@ async function checkProperty(
   const started = Date.now();
   const scratch = join(env.workDir, slug(runtime.name));
   mkdirSync(scratch, { recursive: true });
+  // The budget is kept here rather than with fast-check's interruptAfterTimeLimit, which abandons
+  // a running case: a case must finish (and clean up) before the next starts. Past the slice,
+  // a new case "passes" without running; once a case failed, shrinking gets a grace period of
+  // its own and then stops the same way, keeping the smallest failure found.
+  const sliceEnd = started + timeLimitMs;
+  let deadline = sliceEnd;
+  let casesRun = 0;
+  let failedAt: number | undefined;
   const predicate = async (c: unknown) => {
+    if (casesRun > 0 && Date.now() > deadline) return;
+    if (failedAt === undefined) casesRun++;
     const { error } = await runCase(property, c, runtime, env.assets, mkdtempSync(join(scratch, `${slug(property.id)}-`)), false);
-    if (error !== undefined) throw error;
+    if (error === undefined) return;
+    if (failedAt === undefined) {
+      failedAt = Date.now();
+      deadline = Math.max(sliceEnd, failedAt + Math.min(30_000, Math.max(10_000, (env.deadline - failedAt) / 4)));
+    }
+    throw error;
   };
-  const details = await fc.check(fc.asyncProperty(property.arbitrary(env.assets), predicate), {
-    seed,
-    numRuns: env.runs,
-    plugins: [fc.interruptAfterTimeLimit(timeLimitMs)],
-  });
-  const common = { ...base, numRuns: details.numRuns, interrupted: details.interrupted && details.numRuns < env.runs };
+  const details = await fc.check(fc.asyncProperty(property.arbitrary(env.assets), predicate), { seed, numRuns: env.runs });
+  const common = { ...base, numRuns: casesRun, interrupted: casesRun < env.runs && !details.failed };
   if (!details.failed || details.counterexample === null) {
     return { ...common, verdict: 'pass', durationMs: Date.now() - started };
   }

@@ -1,5 +1,6 @@
 import type { ConformanceProperty } from '../property.js';
 import * as config from './config.js';
+import * as hooks from './hooks.js';
 import * as invalid from './invalid.js';
 import { lifecycleStateMachine, lifecycleStateMachineSparingCreated } from './lifecycle.js';
 
@@ -28,4 +29,9 @@ export const allProperties: readonly ConformanceProperty[] = [
   invalid.invalidSignal,
   invalid.idEscapingRoot,
   invalid.startWithoutProcess,
+  hooks.hooksOrder,
+  hooks.hooksState,
+  hooks.hooksNamespaces,
+  ...hooks.hookFailures,
+  hooks.hooksTimeout,
 ];
