@@ -20,10 +20,13 @@ const common: Options = {
 };
 
 /**
- * Two builds (docs/decisions/0001-cjs-bundle.md):
+ * Three builds (docs/decisions/0001-cjs-bundle.md):
  *  - dist/berth.cjs: the entry, ONE file with no chunks, holding what `state`, `list` and
  *    `--version` need: managers call these constantly and every extra file costs start-up time;
- *  - dist/commands/*.cjs and their shared chunks: everything else, required only when used.
+ *  - dist/commands/*.cjs and their shared chunks: everything else, required only when used;
+ *  - dist/conformance.cjs: the OCI conformance suite (spec-tests/conformance), its own program
+ *    (`node dist/conformance.cjs --runtime PATH`) that `berth conformance` loads at run time;
+ *    it shares no code with berth, which it tests from the outside.
  */
 export default defineConfig([
   {
@@ -52,5 +55,11 @@ export default defineConfig([
     ...common,
     entry: Object.fromEntries(lazyModules.map((m) => [m, `core/cli/${m}.ts`])),
     splitting: true,
+  },
+  {
+    ...common,
+    entry: { conformance: 'spec-tests/conformance/main.ts' },
+    splitting: false,
+    banner: { js: '#!/usr/bin/env node' },
   },
 ]);

@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { inject, injectable } from 'inversify';
 import type { CreateContext, CreateOptions } from '../backend/backend.js';
 import { BackendRegistry } from '../backend/backend-registry.js';
-import { RuntimeError, describeCause, type Diagnostic } from '../errors/runtime-error.js';
+import { RuntimeError, type Diagnostic } from '../errors/runtime-error.js';
 import { Logger } from '../log/logger.js';
 import type { Spec } from '../spec/config.js';
 import { containerIdProblem } from '../spec/container-id.js';
@@ -13,7 +13,7 @@ import { ContainerHooks } from './hook-point.js';
 import { loadBundle, type LoadedBundle } from './load-bundle.js';
 import { killAndWait } from './process-control.js';
 import { RuntimeOptions } from './runtime-options.js';
-import { runHooks } from './hooks-runner.js';
+import { runPoststopHooks } from './hooks-runner.js';
 import { hookState } from './state.js';
 import { UndoStack } from './undo-stack.js';
 import { writePidFile } from './pid-file.js';
@@ -129,6 +129,9 @@ export class CreateOperation {
       created = await callBackend(choice.name, 'create', () => backend.create(ctx));
     } catch (e) {
       await backendUndo.unwind(this.log);
+      // A create-phase hook the backend ran at its own sync point failed: the container is now
+      // destroyed (step 12), so the poststop hooks run (step 13) before the error is reported.
+      if (hooks.failed) await this.runPoststop(spec, record);
       throw e;
     }
     // From here on the backend's delete owns its side effects.
@@ -137,20 +140,14 @@ export class CreateOperation {
     record = { ...record, init: initIdentity ?? { pid: created.pid, startTime: '' }, backendState: created.backendState ?? {} };
     // runtime.md: a failing create-phase hook is an error; the container is destroyed (step 12)
     // and then the poststop hooks run (step 13). Undo runs in reverse, so this comes first.
-    let hookFailed = false;
-    undo.onUndo('run poststop hooks after a failed hook', () => (hookFailed ? this.runPoststop(spec, record) : undefined));
+    undo.onUndo('run poststop hooks after a failed hook', () => (hooks.failed ? this.runPoststop(spec, record) : undefined));
     undo.onUndo('destroy the container', async () => {
       if (record.init) await killAndWait(record.init);
       await backend.delete({ ...ctx, pid: created.pid, backendState: record.backendState ?? {} }, { force: true });
     });
     if (!initIdentity) throw new RuntimeError('BACKEND', `${id}: the container process (pid ${created.pid}) exited during create`);
 
-    try {
-      await hooks.runRemaining(['prestart', 'createRuntime', 'createContainer'], created.pid);
-    } catch (e) {
-      hookFailed = true;
-      throw e;
-    }
+    await hooks.runRemaining(['prestart', 'createRuntime', 'createContainer'], created.pid);
 
     if (request.pidFile) {
       writePidFile(request.pidFile, created.pid);
@@ -176,11 +173,7 @@ export class CreateOperation {
   }
 
   private async runPoststop(spec: Spec, record: ContainerRecord): Promise<void> {
-    try {
-      await runHooks('poststop', spec.hooks?.poststop ?? [], hookState(record, 'stopped', undefined));
-    } catch (e) {
-      this.log.warn(describeCause(e));
-    }
+    await runPoststopHooks(spec.hooks?.poststop ?? [], hookState(record, 'stopped', undefined), (m) => this.log.warn(m));
   }
 }
 

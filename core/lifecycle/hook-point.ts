@@ -11,6 +11,8 @@ import { hookState } from './state.js';
  */
 export class ContainerHooks implements HookPoint {
   private readonly ran = new Set<HookKind>();
+  /** A hook of this container failed (wherever it ran: in the core or inside a backend's create). */
+  failed = false;
 
   constructor(
     private readonly spec: Spec,
@@ -21,7 +23,12 @@ export class ContainerHooks implements HookPoint {
     this.ran.add(kind);
     const hooks = this.spec.hooks?.[kind] ?? [];
     if (hooks.length === 0) return;
-    await runHooks(kind, hooks, hookState(this.record(), statusSeenBy(kind), pid), options?.enter);
+    try {
+      await runHooks(kind, hooks, hookState(this.record(), statusSeenBy(kind), pid), options?.enter);
+    } catch (e) {
+      this.failed = true;
+      throw e;
+    }
   }
 
   /** Run each of `kinds`, in order, that has not run yet. */

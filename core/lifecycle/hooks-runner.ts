@@ -54,6 +54,22 @@ export async function runHooks(
   }
 }
 
+/**
+ * runtime.md step 13: every poststop hook runs; one that fails is only a warning ("the remaining
+ * hooks and lifecycle continue as if the hook had succeeded"), so the next one still runs.
+ */
+export async function runPoststopHooks(hooks: readonly Hook[], state: HookState, warn: (message: string) => void): Promise<void> {
+  const stdin = JSON.stringify(state);
+  for (const [index, hook] of hooks.entries()) {
+    const args = hook.args && hook.args.length > 0 ? hook.args : [hook.path];
+    try {
+      await runOne('poststop', index, hook, { path: hook.path, args, env: hook.env }, stdin);
+    } catch (e) {
+      warn(e instanceof Error ? e.message : String(e));
+    }
+  }
+}
+
 function runOne(kind: HookKind, index: number, hook: Hook, command: HookCommand, stdin: string): Promise<void> {
   const where = `${kind} hook #${index} (${hook.path})`;
   return new Promise((resolve, reject) => {

@@ -179,6 +179,19 @@ describe('hooks', () => {
     expect(f.backend.calls.map((c) => c.op)).toEqual(['create', 'delete']);
   });
 
+  it('a create-phase hook that fails inside the backend\'s create (native runs them at its sync point) destroys the container, then runs poststop', async () => {
+    f = engineFixture();
+    f.backend.runsCreateHooks = true;
+    f.backend.onDelete = () => appendFileSync(join(f.dir, 'order'), 'backend undo\n');
+    const bundle = f.bundle('h', (s) => void (s.hooks = { createContainer: [{ path: '/bin/false' }], poststop: [recordingHook(f.dir, 'poststop')] }));
+    const e = await failure(f.create.create(f.createRequest('h8', bundle)));
+    expect(e.message).toContain('createContainer hook #0 (/bin/false): exited with status 1');
+    expect(readdirSync(f.root)).toEqual([]);
+    // Destroyed first (step 12), then poststop (step 13), which sees the container stopped.
+    expect(readFileSync(join(f.dir, 'order'), 'utf8').trim().split('\n')).toEqual(['backend undo', 'poststop']);
+    expect(JSON.parse(readFileSync(join(f.dir, 'poststop.json'), 'utf8'))).toMatchObject({ id: 'h8', status: 'stopped' });
+  });
+
   it('a failing poststart hook is an error that stops and destroys the container (runtime-spec v1.3)', async () => {
     f = engineFixture();
     const bundle = f.bundle('h', (s) => void (s.hooks = { poststart: [{ path: '/bin/false' }], poststop: [recordingHook(f.dir, 'poststop')] }));
@@ -206,6 +219,16 @@ describe('hooks', () => {
     await f.del.delete('h6', { force: false });
     expect(f.store.list()).toEqual([]);
     expect(f.log.lines.some((l) => l.level === 'warning' && l.msg.includes('poststop hook #0 (/bin/false): exited with status 1'))).toBe(true);
+  });
+
+  it('after a failing poststop hook the remaining poststop hooks still run ("as if the hook had succeeded")', async () => {
+    f = engineFixture();
+    const hooks = [recordingHook(f.dir, 'poststop', '-first'), { path: '/bin/false' }, recordingHook(f.dir, 'poststop', '-last')];
+    await f.create.create(f.createRequest('h9', f.bundle('h', (s) => void (s.hooks = { poststop: hooks }))));
+    await f.del.delete('h9', { force: false });
+    expect(readFileSync(join(f.dir, 'order-first'), 'utf8')).toBe('poststop\n');
+    expect(readFileSync(join(f.dir, 'order-last'), 'utf8')).toBe('poststop\n');
+    expect(f.log.lines.filter((l) => l.level === 'warning').map((l) => l.msg)).toEqual([expect.stringContaining('poststop hook #1 (/bin/false): exited with status 1')]);
   });
 
   it('kills a hook that outlives its timeout and fails the operation', async () => {

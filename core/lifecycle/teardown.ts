@@ -6,7 +6,7 @@ import type { Spec } from '../spec/config.js';
 import type { ContainerRecord } from '../state/container-record.js';
 import { liveness } from '../state/process-identity.js';
 import type { StateStore } from '../state/state-store.js';
-import { runHooks } from './hooks-runner.js';
+import { runPoststopHooks } from './hooks-runner.js';
 import { killAndWait, signalIfAlive } from './process-control.js';
 import { callBackend } from './backend-call.js';
 import { hookState } from './state.js';
@@ -66,14 +66,7 @@ export async function destroyContainer(
       if (!options.force) throw e;
       log.warn(`${record.id}: backend ${record.backend.name} could not clean up: ${describeCause(e)}; removing the container's state anyway`);
     }
-    const poststop = ctx.spec.hooks?.poststop ?? [];
-    if (options.runPoststop && poststop.length > 0) {
-      try {
-        await runHooks('poststop', poststop, hookState(record, 'stopped', undefined));
-      } catch (e) {
-        log.warn(describeCause(e));
-      }
-    }
+    if (options.runPoststop) await runPoststopHooks(ctx.spec.hooks?.poststop ?? [], hookState(record, 'stopped', undefined), (m) => log.warn(m));
   }
   store.remove(record.id);
 }

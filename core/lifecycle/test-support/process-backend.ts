@@ -25,6 +25,8 @@ export class ProcessBackend implements Backend {
   ownHooks = new Set<never>();
   /** Make the next create fail after it registered undo steps (to test unwinding). */
   failNextCreate = false;
+  /** Run the create-phase hooks inside create once the process exists, at a sync point of its own (as native does). */
+  runsCreateHooks = false;
   undone: string[] = [];
   /** The spec each create received (after any payload handler's changes). */
   readonly specs = new Map<string, Spec>();
@@ -48,6 +50,13 @@ export class ProcessBackend implements Backend {
     const child = spawn('/bin/sh', ['-c', 'read _ && exec "$@"', 'sh', ...(ctx.spec.process?.args ?? [])], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
     child.unref();
     const { exit } = await started(child);
+    if (this.runsCreateHooks) {
+      ctx.undo.onUndo('kill the process', () => {
+        child.kill('SIGKILL');
+        this.onDelete(ctx.id);
+      });
+      for (const kind of ['prestart', 'createRuntime', 'createContainer'] as const) await ctx.hooks.run(kind, child.pid!);
+    }
     this.children.set(ctx.id, { child, exit });
     return { pid: child.pid!, backendState: { note: 'process-backend' } };
   }

@@ -1,0 +1,159 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { caseMarker } from './residue.js';
+
+/** One finished runtime invocation, as the suite saw it. */
+export interface Invocation {
+  /** The arguments after `--root DIR`. */
+  args: string[];
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** Where stdout went: a container created by this call writes there too. */
+  stdoutPath: string;
+  durationMs: number;
+  timedOut: boolean;
+}
+
+/** What happened in a case, in order, so a failing case can be written out as replay.sh. */
+export type TraceStep =
+  | { kind: 'runtime'; args: string[]; stdoutPath: string; stderrPath: string; exitCode: number | null; background: boolean }
+  | { kind: 'wait-status'; id: string; statuses: string[] }
+  | { kind: 'note'; text: string }
+  /** The suite waited for something it cannot ask the runtime (a payload ready for a signal). */
+  | { kind: 'pause'; seconds: number; why: string }
+  /** A host command replay.sh must run at this point (it may use $here and the cleanup function). */
+  | { kind: 'shell'; command: string };
+
+const defaultTimeoutMs = 30_000;
+
+/**
+ * Drives one runtime binary through its CLI with a private `--root`. Every call's stdio goes to
+ * files (never pipes): a container inherits create's stdout and stderr and may outlive the call,
+ * and a pipe it holds open would make the suite wait for the container instead of the runtime.
+ */
+export class RuntimeDriver {
+  readonly trace: TraceStep[] = [];
+  private calls = 0;
+
+  constructor(
+    readonly path: string,
+    readonly root: string,
+    /** Where each call's stdout/stderr files go. */
+    private readonly ioDir: string,
+    /** The case's directory, put in every call's environment so leftover processes can be found. */
+    private readonly caseDir: string,
+  ) {
+    mkdirSync(ioDir, { recursive: true });
+  }
+
+  /** Runs `runtime --root ROOT ...args` to completion (or until the timeout kills it). */
+  async invoke(args: readonly string[], options: { timeoutMs?: number } = {}): Promise<Invocation> {
+    const running = this.spawn(args, false);
+    return running.done(options.timeoutMs ?? defaultTimeoutMs);
+  }
+
+  /** Starts a call and returns at once (for `run` in the foreground, which lasts as long as the container). */
+  spawn(args: readonly string[], background = true): { child: ChildProcess; done: (timeoutMs?: number) => Promise<Invocation> } {
+    const n = ++this.calls;
+    const stdoutPath = join(this.ioDir, `${n}.out`);
+    const stderrPath = join(this.ioDir, `${n}.err`);
+    const out = openSync(stdoutPath, 'w');
+    const err = openSync(stderrPath, 'w');
+    const started = Date.now();
+    const step: TraceStep = { kind: 'runtime', args: [...args], stdoutPath, stderrPath, exitCode: null, background };
+    this.trace.push(step);
+    const child = spawn(this.path, ['--root', this.root, ...args], { stdio: ['ignore', out, err], env: { ...process.env, [caseMarker]: this.caseDir } });
+    closeSync(out);
+    closeSync(err);
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: Error }>((resolve) => {
+      child.once('error', (e) => resolve({ code: null, signal: null, spawnError: e }));
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+    });
+    const done = async (timeoutMs = defaultTimeoutMs): Promise<Invocation> => {
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      }, timeoutMs);
+      const { code, signal, spawnError } = await exited;
+      clearTimeout(timer);
+      step.exitCode = code;
+      const stderr = readFileSync(stderrPath, 'utf8') + (spawnError ? `cannot run ${this.path}: ${spawnError.message}\n` : '');
+      return { args: [...args], exitCode: code, signal, stdout: readFileSync(stdoutPath, 'utf8'), stderr, stdoutPath, durationMs: Date.now() - started, timedOut };
+    };
+    return { child, done };
+  }
+
+  create(id: string, bundle: string): Promise<Invocation> {
+    return this.invoke(['create', '--bundle', bundle, id]);
+  }
+  start(id: string): Promise<Invocation> {
+    return this.invoke(['start', id]);
+  }
+  state(id: string): Promise<Invocation> {
+    return this.invoke(['state', id]);
+  }
+  kill(id: string, signal?: string): Promise<Invocation> {
+    return this.invoke(signal === undefined ? ['kill', id] : ['kill', id, signal]);
+  }
+  delete(id: string, force = false): Promise<Invocation> {
+    return this.invoke(force ? ['delete', '--force', id] : ['delete', id]);
+  }
+
+  /** `state` parsed; undefined when the call failed or printed something that is not JSON. */
+  async stateOf(id: string): Promise<{ invocation: Invocation; state?: ContainerState }> {
+    const invocation = await this.state(id);
+    if (invocation.exitCode !== 0) return { invocation };
+    try {
+      return { invocation, state: JSON.parse(invocation.stdout) as ContainerState };
+    } catch {
+      return { invocation };
+    }
+  }
+
+  /**
+   * Polls `state` until the status is one of `statuses`; returns the last state seen. The polls
+   * are not traced one by one: replay.sh gets one `wait_status` line instead.
+   */
+  async waitForStatus(id: string, statuses: readonly string[], timeoutMs = 10_000): Promise<ContainerState | undefined> {
+    const traced = this.trace.length;
+    const deadline = Date.now() + timeoutMs;
+    let last: ContainerState | undefined;
+    for (;;) {
+      last = (await this.stateOf(id)).state;
+      if (last && statuses.includes(last.status)) break;
+      if (Date.now() > deadline) break;
+      await sleep(50);
+    }
+    this.trace.splice(traced, this.trace.length - traced, { kind: 'wait-status', id, statuses: [...statuses] });
+    return last;
+  }
+
+  note(text: string): void {
+    this.trace.push({ kind: 'note', text });
+  }
+
+  shell(command: string): void {
+    this.trace.push({ kind: 'shell', command });
+  }
+
+  pause(seconds: number, why: string): void {
+    this.trace.push({ kind: 'pause', seconds, why });
+  }
+}
+
+/** The OCI state JSON, loosely: the suite checks its fields rather than trusting them. */
+export interface ContainerState {
+  ociVersion?: unknown;
+  id?: unknown;
+  status: string;
+  pid?: unknown;
+  bundle?: unknown;
+  annotations?: unknown;
+  [key: string]: unknown;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
