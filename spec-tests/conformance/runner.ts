@@ -162,7 +162,9 @@ async function checkProperty(
     if (error === undefined) return;
     if (failedAt === undefined) {
       failedAt = Date.now();
-      deadline = Math.max(sliceEnd, failedAt + Math.min(30_000, Math.max(10_000, (env.deadline - failedAt) / 4)));
+      // Up to a quarter of what is left (5 to 30 s), and never much past the whole run's end.
+      const grace = Math.min(30_000, Math.max(5_000, (env.deadline - failedAt) / 4));
+      deadline = Math.max(sliceEnd, Math.min(failedAt + grace, Math.max(env.deadline, failedAt + 5_000)));
     }
     throw error;
   };
