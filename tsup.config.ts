@@ -4,7 +4,7 @@ import { defineConfig, type Options } from 'tsup';
 const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
 
 /** Modules main.ts imports on demand: built separately, loaded with require() at run time. */
-const lazyModules = ['commands/create', 'commands/start', 'commands/kill', 'commands/delete', 'commands/run', 'commands/spec', 'commands/features', 'commands/check', 'commands/plan', 'commands/exec', 'commands/ps', 'commands/pause', 'commands/resume', 'commands/update', 'commands/events', 'help'];
+const lazyModules = ['commands/create', 'commands/start', 'commands/kill', 'commands/delete', 'commands/run', 'commands/spec', 'commands/features', 'commands/check', 'commands/plan', 'commands/exec', 'commands/ps', 'commands/pause', 'commands/resume', 'commands/update', 'commands/events', 'commands/conformance', 'help'];
 
 const common: Options = {
   format: ['cjs'],

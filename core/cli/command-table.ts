@@ -145,6 +145,20 @@ export const commands: readonly CommandSpec[] = [
       { name: 'stats', type: 'bool', description: 'print one stats record and exit' },
       { name: 'interval', type: 'string', value: 'DURATION', description: 'time between stats records (default 5s)' },
     ], minArgs: 1, maxArgs: 1 },
+  { name: 'conformance', summary: 'check OCI runtimes against the runtime-spec with generated cases', usage: '--runtime PATH [flags]',
+    flags: [
+      { name: 'runtime', type: 'string', value: 'PATH', repeatable: true, description: 'a runtime binary to test (repeat it to compare runtimes case by case)' },
+      { name: 'seed', type: 'uint', value: 'N', description: 'seed of the case generators (default: random, printed)' },
+      { name: 'budget', type: 'uint', value: 'SECONDS', description: 'time for the whole run (default 300)' },
+      { name: 'runs', type: 'uint', value: 'N', description: 'most cases per property and runtime (default 30)' },
+      { name: 'out', type: 'string', value: 'DIR', description: 'where results.json, results.md and failing cases go (default ./conformance-results)' },
+      { name: 'only', type: 'string', value: 'GROUP', repeatable: true, description: 'only these groups: lifecycle, config, invalid, hooks, signals (repeatable)' },
+      { name: 'probe', type: 'string', value: 'PATH', description: 'the berth-probe payload (default: the one built beside berth)' },
+      { name: 'busybox', type: 'string', value: 'PATH', description: 'a static busybox for payload shells and hooks (default /bin/busybox)' },
+      { name: 'deviations', type: 'string', value: 'FILE', description: 'explanations of known deviations (default: the suite\'s deviations.md)' },
+      { name: 'docs', type: 'string', value: 'FILE', description: 'also write the results as a documentation page' },
+    ], minArgs: 0, maxArgs: 0,
+    description: 'Drives each runtime through its command line only, as root. Prints TAP; failing cases are shrunk and written as bundles with a replay.sh. Exits 1 when a deviation is not explained in deviations.md.' },
   { name: 'help', summary: 'show help for berth or one command', usage: '[command]', flags: [], minArgs: 0, maxArgs: 1 },
 ];
 

@@ -31,6 +31,7 @@ const handlers: Record<string, () => Promise<{ command: CommandHandler }>> = {
   resume: () => import('./commands/resume.js'),
   update: () => import('./commands/update.js'),
   events: () => import('./commands/events.js'),
+  conformance: () => import('./commands/conformance.js'),
 };
 
 export interface Io {

@@ -35,6 +35,15 @@ export function isAlive(p: ProcessIdentity): boolean {
   return fields !== undefined && fields[19] === p.startTime && fields[0] !== 'Z';
 }
 
+/** /proc/PID/exe as the process's own mount namespace names it ("/bin/busybox"); '' when unreadable. */
+export function executableOf(pid: number): string {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return '';
+  }
+}
+
 /** Paths under `root` (three levels deep) named `id`: the runtime's state entry for the container. */
 export function stateEntries(root: string, id: string): string[] {
   const found: string[] = [];

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { findNote, type DeviationNote } from './deviations.js';
@@ -36,6 +37,9 @@ export function propertySeed(seed: number, id: string): number {
 
 export const slug = (text: string) => text.replace(/[^A-Za-z0-9._-]+/g, '-');
 
+/** This run's tag on every container id (see RuntimeDriver.id). */
+const idPrefix = `cf${randomBytes(3).toString('hex')}-`;
+
 /**
  * Ids a case's calls named (create's and run's last argument) that are safe to force-delete:
  * plain names only. Never a path: crun 1.8 deletes whatever directory `delete ../x` names.
@@ -57,7 +61,7 @@ interface CaseOutcome {
  */
 async function runCase(property: ConformanceProperty, c: unknown, runtime: RuntimeInfo, assets: SuiteAssets, dir: string, keep: boolean): Promise<CaseOutcome> {
   mkdirSync(dir, { recursive: true });
-  const driver = new RuntimeDriver(runtime.path, join(dir, 'root'), join(dir, 'io'), dir);
+  const driver = new RuntimeDriver(runtime.path, join(dir, 'root'), join(dir, 'io'), dir, idPrefix);
   const ctx: CaseContext = { runtime: driver, dir, assets };
   let error: unknown;
   try {
@@ -65,6 +69,7 @@ async function runCase(property: ConformanceProperty, c: unknown, runtime: Runti
   } catch (e) {
     error = e;
   }
+  // The ids from the trace are real ones already: no prefix.
   const janitor = new RuntimeDriver(runtime.path, driver.root, join(dir, '.cleanup'), dir);
   for (const id of idsIn(driver.trace)) await janitor.delete(id, true);
   for (const p of caseProcesses(dir)) {
@@ -157,7 +162,9 @@ async function checkProperty(
     if (error === undefined) return;
     if (failedAt === undefined) {
       failedAt = Date.now();
-      deadline = Math.max(sliceEnd, failedAt + Math.min(30_000, Math.max(10_000, (env.deadline - failedAt) / 4)));
+      // Up to a quarter of what is left (5 to 30 s), and never much past the whole run's end.
+      const grace = Math.min(30_000, Math.max(5_000, (env.deadline - failedAt) / 4));
+      deadline = Math.max(sliceEnd, Math.min(failedAt + grace, Math.max(env.deadline, failedAt + 5_000)));
     }
     throw error;
   };

@@ -45,8 +45,20 @@ export class RuntimeDriver {
     private readonly ioDir: string,
     /** The case's directory, put in every call's environment so leftover processes can be found. */
     private readonly caseDir: string,
+    /** Put before every id the helpers below are given: see `id`. */
+    private readonly idPrefix = '',
   ) {
     mkdirSync(ioDir, { recursive: true });
+  }
+
+  /**
+   * The real id of a case's container `name` ("c1"): prefixed with the suite run's own tag.
+   * runc, crun and berth all default a container's cgroup to /<id> below their own, so two
+   * suites (or a suite and another test) using "c1" at once would share a cgroup and kill each
+   * other's processes on delete --force.
+   */
+  id(name: string): string {
+    return `${this.idPrefix}${name}`;
   }
 
   /** Runs `runtime --root ROOT ...args` to completion (or until the timeout kills it). */
@@ -87,20 +99,21 @@ export class RuntimeDriver {
     return { child, done };
   }
 
-  create(id: string, bundle: string): Promise<Invocation> {
-    return this.invoke(['create', '--bundle', bundle, id]);
+  // The verbs take the container's name in the case ("c1") and call the runtime with its real id.
+  create(name: string, bundle: string): Promise<Invocation> {
+    return this.invoke(['create', '--bundle', bundle, this.id(name)]);
   }
-  start(id: string): Promise<Invocation> {
-    return this.invoke(['start', id]);
+  start(name: string): Promise<Invocation> {
+    return this.invoke(['start', this.id(name)]);
   }
-  state(id: string): Promise<Invocation> {
-    return this.invoke(['state', id]);
+  state(name: string): Promise<Invocation> {
+    return this.invoke(['state', this.id(name)]);
   }
-  kill(id: string, signal?: string): Promise<Invocation> {
-    return this.invoke(signal === undefined ? ['kill', id] : ['kill', id, signal]);
+  kill(name: string, signal?: string): Promise<Invocation> {
+    return this.invoke(signal === undefined ? ['kill', this.id(name)] : ['kill', this.id(name), signal]);
   }
-  delete(id: string, force = false): Promise<Invocation> {
-    return this.invoke(force ? ['delete', '--force', id] : ['delete', id]);
+  delete(name: string, force = false): Promise<Invocation> {
+    return this.invoke(force ? ['delete', '--force', this.id(name)] : ['delete', this.id(name)]);
   }
 
   /** `state` parsed; undefined when the call failed or printed something that is not JSON. */
@@ -128,7 +141,7 @@ export class RuntimeDriver {
       if (Date.now() > deadline) break;
       await sleep(50);
     }
-    this.trace.splice(traced, this.trace.length - traced, { kind: 'wait-status', id, statuses: [...statuses] });
+    this.trace.splice(traced, this.trace.length - traced, { kind: 'wait-status', id: this.id(id), statuses: [...statuses] });
     return last;
   }
 

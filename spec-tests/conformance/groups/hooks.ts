@@ -171,7 +171,8 @@ export const hooksState = property({
       } catch {
         throw new Violation(clauses.hooksState, `${line.label} read ${show(line.state.slice(0, 200))} on stdin, not a state JSON`);
       }
-      expectThat(state.id === 'c1' && state.bundle === bundle.dir && typeof state.ociVersion === 'string', clauses.hooksState, () => `${line.label} read ${show(state)}: id must be "c1", bundle ${show(bundle.dir)}, ociVersion a string`);
+      const id = ctx.runtime.id('c1');
+      expectThat(state.id === id && state.bundle === bundle.dir && typeof state.ociVersion === 'string', clauses.hooksState, () => `${line.label} read ${show(state)}: id must be ${show(id)}, bundle ${show(bundle.dir)}, ociVersion a string`);
       expectThat(state.status === statusSeen[kind], clauses.stateStatus, () => `${line.label} read status ${show(state.status)}; at its lifecycle step the container is ${statusSeen[kind]}`);
       if (kind === 'poststop') continue;
       // A new pid namespace: inside it the container process is 1.
@@ -254,7 +255,7 @@ function hookFailure(kind: HookKind) {
       const process = containerPid === undefined ? undefined : identify(containerPid);
       const leftovers = [
         ...(state.exitCode === 0 ? [`state c1 still answers ${show(state.stdout.trim().slice(0, 200))}`] : []),
-        ...stateEntries(rt.root, 'c1').map((p) => `state entry ${p}`),
+        ...stateEntries(rt.root, rt.id('c1')).map((p) => `state entry ${p}`),
         ...(process && isAlive(process) ? [`process ${process.pid}`] : []),
       ];
       expectThat(leftovers.length === 0, clauses.lifecycleDestroy, () => `after ${want.operation} returned, the container was not destroyed: ${leftovers.join('; ')}`);

@@ -2,6 +2,7 @@ import type { ConformanceProperty } from '../property.js';
 import * as config from './config.js';
 import * as hooks from './hooks.js';
 import * as invalid from './invalid.js';
+import * as signals from './signals.js';
 import { lifecycleStateMachine, lifecycleStateMachineSparingCreated } from './lifecycle.js';
 
 /** Every property, in report order: lifecycle, config, invalid, hooks, signals. */
@@ -34,4 +35,7 @@ export const allProperties: readonly ConformanceProperty[] = [
   hooks.hooksNamespaces,
   ...hooks.hookFailures,
   hooks.hooksTimeout,
+  signals.killDelivers,
+  signals.killDefaultsToTerm,
+  signals.runExitStatus,
 ];

@@ -149,8 +149,8 @@ export const badCalls: fc.Arbitrary<BadCall> = fc.oneof(
   fc.stringMatching(/^[a-z0-9]{3,10}$/).map((name) => ({ kind: 'no bundle' as const, name })),
 );
 
-/** The arguments of a bad call (after --root), and the clause that requires an error. */
-export function badCallArgs(call: BadCall, caseDir: string): { args: string[]; clause: Clause } {
+/** The arguments of a bad call (after --root), and the clause that requires an error; `id` makes a case's name a real id. */
+export function badCallArgs(call: BadCall, caseDir: string, id: (name: string) => string = (n) => n): { args: string[]; clause: Clause } {
   switch (call.kind) {
     case 'no id': {
       const clause = { create: clauses.createArguments, start: clauses.startNoId, state: clauses.queryNoId, kill: clauses.killNoId, delete: clauses.deleteNoId }[call.op];
@@ -158,9 +158,9 @@ export function badCallArgs(call: BadCall, caseDir: string): { args: string[]; c
     }
     case 'unknown id': {
       const clause = { start: clauses.startNotCreated, state: clauses.queryUnknown, kill: clauses.killNotRunning, delete: clauses.deleteNotStopped }[call.op];
-      return { args: call.op === 'kill' ? ['kill', call.id, 'KILL'] : [call.op, call.id], clause };
+      return { args: call.op === 'kill' ? ['kill', id(call.id), 'KILL'] : [call.op, id(call.id)], clause };
     }
     case 'no bundle':
-      return { args: ['create', '--bundle', `${caseDir}/${call.name}-missing`, call.name], clause: clauses.createArguments };
+      return { args: ['create', '--bundle', `${caseDir}/${call.name}-missing`, id(call.name)], clause: clauses.createArguments };
   }
 }

@@ -42,7 +42,7 @@ async function leftovers(ctx: CaseContext, id: string | undefined, cgroupDirs: r
     ...cgroupDirs.filter((d) => existsSync(d)).map((d) => `cgroup ${d}`),
   ];
   if (id !== undefined) {
-    found.push(...stateEntries(ctx.runtime.root, id).map((p) => `state entry ${p}`));
+    found.push(...stateEntries(ctx.runtime.root, ctx.runtime.id(id)).map((p) => `state entry ${p}`));
     const state = await ctx.runtime.state(id);
     if (state.exitCode === 0) found.push(`state ${id} succeeds: ${state.stdout.trim()}`);
   } else if (existsSync(ctx.runtime.root)) {
@@ -107,7 +107,7 @@ export const invalidArguments = property({
   describe: (c: BadCall) => (c.kind === 'no id' ? `${c.op} without an id` : c.kind === 'unknown id' ? `${c.op} ${c.id}, which no container has` : `create ${c.name} with a bundle that does not exist`),
   check: async (c: BadCall, ctx) => {
     writeBundle(ctx.dir, baseConfig(ctx.assets.ociVersion, probeArgs()), ctx.assets);
-    const { args, clause } = badCallArgs(c, ctx.dir);
+    const { args, clause } = badCallArgs(c, ctx.dir, (name) => ctx.runtime.id(name));
     const call = await ctx.runtime.invoke(args);
     expectRefused(call, clause, args.join(' '));
     const left = await leftovers(ctx, c.kind === 'no bundle' ? c.name : c.kind === 'unknown id' ? c.id : undefined, []);

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
-import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { baseConfig, busyboxInRootfs, writeBundle } from '../bundle.js';
 import { clauses } from '../clauses.js';
 import { expectThat, property, type CaseContext } from '../property.js';
-import { containerCgroupDirs, existingPaths, hostMountsUnder, identify, isAlive, stateEntries, type ProcessIdentity } from '../residue.js';
+import { containerCgroupDirs, executableOf, existingPaths, hostMountsUnder, identify, isAlive, stateEntries, type ProcessIdentity } from '../residue.js';
 import { sleep, type ContainerState, type Invocation } from '../runtime-driver.js';
 import { expectation, type Operation, type Presence } from './lifecycle-model.js';
 
@@ -40,6 +40,7 @@ function trapsTerm(pid: number): boolean {
 /** The checks every successful `state` must pass, whatever the operation before it. */
 function checkState(state: ContainerState | undefined, id: string, bundle: string, status: string, clause = clauses.stateStatus): void {
   expectThat(state !== undefined, clauses.queryReturnsState, () => `state ${id} did not print a state JSON`);
+  // id is the real one here (with the run's prefix), as the runtime must report it.
   expectThat(state.status === status, clause, () => `state ${id} says status ${JSON.stringify(state.status)}, the spec's state machine says ${status}`);
   expectThat(state.id === id, clauses.queryReturnsState, () => `state ${id} says id ${JSON.stringify(state.id)}`);
   expectThat(typeof state.ociVersion === 'string', clauses.queryReturnsState, () => `state ${id} has no ociVersion string`);
@@ -96,9 +97,9 @@ class LifecycleCommand implements fc.AsyncCommand<Model, Real> {
     switch (this.op) {
       case 'create': {
         const state = (await rt.stateOf(this.id)).state;
-        checkState(state, this.id, r.bundles[bundle], 'created');
+        checkState(state, r.ctx.runtime.id(this.id), r.bundles[bundle], 'created');
         const pid = state!.pid as number;
-        const exe = readExe(pid);
+        const exe = executableOf(pid);
         expectThat(!exe.endsWith(busyboxInRootfs), clauses.createNoProgram, () => `right after create, the container process ${pid} already runs the program (${exe})`);
         r.made.set(this.id, { process: identify(pid), cgroups: containerCgroupDirs(pid) });
         m.containers.set(this.id, { status: 'created', bundle });
@@ -109,13 +110,13 @@ class LifecycleCommand implements fc.AsyncCommand<Model, Real> {
         const allowedNow = bundle === 'quick' ? ['running', 'stopped'] : ['running'];
         expectThat(state !== undefined && allowedNow.includes(state.status), clauses.stateStatus, () =>
           `right after start returned, state ${this.id} says ${JSON.stringify(state?.status)}; the program has been executed (lifecycle step 8 comes before start returns), so it must be ${allowedNow.join(' or ')}`);
-        if (bundle === 'quick') checkState(await rt.waitForStatus(this.id, ['stopped']), this.id, r.bundles[bundle], 'stopped');
-        else checkState(state, this.id, r.bundles[bundle], 'running');
+        if (bundle === 'quick') checkState(await rt.waitForStatus(this.id, ['stopped']), rt.id(this.id), r.bundles[bundle], 'stopped');
+        else checkState(state, rt.id(this.id), r.bundles[bundle], 'running');
         m.containers.set(this.id, { status: expected.next as 'running' | 'stopped', bundle });
         return;
       }
       case 'kill': {
-        checkState(await rt.waitForStatus(this.id, ['stopped']), this.id, r.bundles[bundle], 'stopped', clauses.killSends);
+        checkState(await rt.waitForStatus(this.id, ['stopped']), rt.id(this.id), r.bundles[bundle], 'stopped', clauses.killSends);
         m.containers.set(this.id, { status: 'stopped', bundle });
         return;
       }
@@ -127,7 +128,7 @@ class LifecycleCommand implements fc.AsyncCommand<Model, Real> {
             return undefined;
           }
         })();
-        checkState(state, this.id, r.bundles[bundle], from);
+        checkState(state, rt.id(this.id), r.bundles[bundle], from);
         return;
       }
       case 'delete': {
@@ -165,7 +166,7 @@ class LifecycleCommand implements fc.AsyncCommand<Model, Real> {
     const made = r.made.get(this.id);
     const leftovers = [
       ...(state.exitCode === 0 ? [`state ${this.id} still succeeds: ${state.stdout.trim()}`] : []),
-      ...stateEntries(r.ctx.runtime.root, this.id).map((p) => `state entry ${p}`),
+      ...stateEntries(r.ctx.runtime.root, r.ctx.runtime.id(this.id)).map((p) => `state entry ${p}`),
       ...(made?.process && isAlive(made.process) ? [`process ${made.process.pid}`] : []),
       ...existingPaths(made?.cgroups ?? []).map((d) => `cgroup ${d}`),
       ...hostMountsUnder(r.ctx.dir).map((p) => `mount ${p}`),
@@ -173,14 +174,6 @@ class LifecycleCommand implements fc.AsyncCommand<Model, Real> {
     expectThat(leftovers.length === 0, clauses.deleteResources, () => `after delete ${this.id}, what create made remains: ${leftovers.join('; ')}`);
     const bundleConfig = join(r.bundles[bundle], 'config.json');
     expectThat(existingPaths([bundleConfig]).length === 1, clauses.deleteResources, () => `delete ${this.id} removed the bundle, which create did not make`);
-  }
-}
-
-function readExe(pid: number): string {
-  try {
-    return readlinkSync(`/proc/${pid}/exe`);
-  } catch (e) {
-    return `(unreadable: ${(e as Error).message})`;
   }
 }
 
