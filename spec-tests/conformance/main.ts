@@ -62,6 +62,15 @@ export async function conformanceMain(argv: readonly string[], io: Io): Promise<
   mkdirSync(outDir, { recursive: true });
   rmSync(join(outDir, 'failures'), { recursive: true, force: true });
   const workDir = mkdtempSync(join(tmpdir(), 'berth-conformance-'));
+  // Interrupted, the suite finishes the case under way (so it cleans up) and reports what ran.
+  const stop = { requested: false };
+  const onSignal = () => {
+    if (stop.requested) process.exit(130);
+    stop.requested = true;
+    io.stderr('conformance: stopping after the current case (again to quit at once, leaving it behind)\n');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const assets: SuiteAssets = {
       probe: installAsset(probe, workDir),
@@ -74,7 +83,7 @@ export async function conformanceMain(argv: readonly string[], io: Io): Promise<
     io.stdout(tapHeader(properties.length * runtimes.length, options.seed));
     io.stdout(`# runtimes: ${runtimes.map((r) => `${r.name} ${r.version} (${r.path})`).join(', ')}; config ociVersion ${assets.ociVersion}\n`);
     const { results, disagreements } = await runProperties(
-      { runtimes, assets, workDir, outDir, outLabel: options.out, seed: options.seed, runs: options.runs, deadline: startedAt.getTime() + options.budgetSeconds * 1000, notes, print: io.stdout },
+      { runtimes, assets, workDir, outDir, outLabel: options.out, seed: options.seed, runs: options.runs, deadline: startedAt.getTime() + options.budgetSeconds * 1000, notes, print: io.stdout, stop },
       properties,
     );
     const suite: SuiteResults = {
@@ -92,12 +101,14 @@ export async function conformanceMain(argv: readonly string[], io: Io): Promise<
     };
     writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(suite, null, 2)}\n`);
     writeFileSync(join(outDir, 'results.md'), renderMarkdown(suite, notes, { title: 'OCI conformance results', bundleBase: options.out }));
-    if (options.docs) writeFileSync(resolve(options.docs), renderDocsPage(suite, notes, argv, options.out));
+    if (options.docs) writeFileSync(resolve(options.docs), renderDocsPage(suite, notes, argv, options.out, process.cwd()));
     const unexplained = unexplainedFailures(suite);
     for (const d of disagreements) io.stdout(`# disagreement on ${d.property}: ${Object.entries(d.verdicts).map(([r, v]) => `${r} ${v}`).join(', ')}; case ${d.counterexample}\n`);
     io.stdout(`# ${results.filter((r) => r.verdict === 'pass').length} passed, ${results.filter((r) => r.verdict === 'fail').length} deviations (${unexplained.length} unexplained), ${results.filter((r) => r.verdict === 'skip').length} skipped; report in ${join(options.out, 'results.md')}\n`);
     return unexplained.length > 0 ? 1 : 0;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     rmSync(workDir, { recursive: true, force: true });
   }
 }

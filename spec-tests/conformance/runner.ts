@@ -26,6 +26,8 @@ export interface RunnerEnv {
   deadline: number;
   notes: readonly DeviationNote[];
   print: (text: string) => void;
+  /** Set on SIGINT/SIGTERM: no new case starts; the results so far are reported. */
+  stop: { requested: boolean };
 }
 
 /** A per-property seed: the same cases on every runtime, whichever properties --only selects. */
@@ -156,7 +158,7 @@ async function checkProperty(
   let casesRun = 0;
   let failedAt: number | undefined;
   const predicate = async (c: unknown) => {
-    if (casesRun > 0 && Date.now() > deadline) return;
+    if (env.stop.requested || (casesRun > 0 && Date.now() > deadline)) return;
     if (failedAt === undefined) casesRun++;
     const { error } = await runCase(property, c, runtime, env.assets, mkdtempSync(join(scratch, `${slug(property.id)}-`)), false);
     if (error === undefined) return;
