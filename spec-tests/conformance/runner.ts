@@ -223,9 +223,15 @@ async function crossCheck(env: RunnerEnv, property: ConformanceProperty, results
   const mine = results.filter((r) => r.property === property.id);
   const disagreements: Disagreement[] = [];
   for (const found of mine.filter((r) => r.verdict === 'fail' && counterexamples.has(r.runtime))) {
+    // Two runtimes that shrank to the same case need it run only once: one row says it all.
+    if (disagreements.some((d) => d.counterexample === found.failure!.counterexample)) continue;
     const c = counterexamples.get(found.runtime);
     const verdicts: Record<string, 'pass' | 'fail'> = { [found.runtime]: 'fail' };
     for (const other of mine.filter((r) => r.runtime !== found.runtime && r.verdict !== 'skip')) {
+      if (other.verdict === 'fail' && other.failure!.counterexample === found.failure!.counterexample) {
+        verdicts[other.runtime] = 'fail';
+        continue;
+      }
       const runtime = env.runtimes.find((r) => r.name === other.runtime)!;
       const dir = mkdtempSync(join(env.workDir, `${slug(runtime.name)}-cross-`));
       const { error } = await runCase(property, c, runtime, env.assets, dir, false);

@@ -276,7 +276,7 @@ export const hooksTimeout = property({
   id: 'hooks/timeout',
   group: 'hooks',
   title: 'a hook that outlives its timeout is aborted and counts as failed; one that ends in time is not',
-  clauses: [clauses.hooksTimeout, clauses.lifecycleCreateHookFails, clauses.lifecyclePoststartFails],
+  clauses: [clauses.hooksTimeout, clauses.lifecycleCreateHookFails, clauses.lifecyclePoststartFails, clauses.hooksWhen],
   needsBusybox: true,
   arbitrary: () => fc.record({ kind: fc.constantFrom<TimeoutCase['kind']>('prestart', 'createRuntime', 'poststart'), timeout: fc.integer({ min: 1, max: 2 }), slow: fc.boolean() }),
   describe: (c: TimeoutCase) => `a ${c.kind} hook with timeout ${c.timeout} that ${c.slow ? 'sleeps 30 s' : 'ends at once'}`,
@@ -287,6 +287,9 @@ export const hooksTimeout = property({
     const created = await rt.create('c1', bundle.dir);
     const call = c.kind === 'poststart' && created.exitCode === 0 ? await rt.start('c1') : created;
     const operation = c.kind === 'poststart' ? 'start' : 'create';
+    if (c.kind === 'poststart' && created.exitCode !== 0 && hookLabels(readLog(bundle.log)).includes(label('poststart', 0))) {
+      throw new Violation(clauses.hooksWhen, `the poststart hook ran (and timed out) during create, which failed: ${describeCall(created)}`);
+    }
     if (c.kind === 'poststart') expectThat(created.exitCode === 0, clauses.createApplies, () => `create failed: ${describeCall(created)}`);
     if (!c.slow) {
       expectThat(call.exitCode === 0, clauses.hooksTimeout, () => `${operation} failed although the hook ended well within its ${c.timeout} s timeout: ${describeCall(call)}`);
