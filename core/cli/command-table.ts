@@ -157,6 +157,7 @@ export const commands: readonly CommandSpec[] = [
       { name: 'busybox', type: 'string', value: 'PATH', description: 'a static busybox for payload shells and hooks (default /bin/busybox)' },
       { name: 'deviations', type: 'string', value: 'FILE', description: 'explanations of known deviations (default: the suite\'s deviations.md)' },
       { name: 'docs', type: 'string', value: 'FILE', description: 'also write the results as a documentation page' },
+      { name: 'from-results', type: 'string', value: 'FILE', description: 'run nothing: render the reports again from an earlier results.json, with the explanations deviations.md has now' },
     ], minArgs: 0, maxArgs: 0,
     description: 'Drives each runtime through its command line only, as root. Prints TAP; failing cases are shrunk and written as bundles with a replay.sh. Exits 1 when a deviation is not explained in deviations.md.' },
   { name: 'help', summary: 'show help for berth or one command', usage: '[command]', flags: [], minArgs: 0, maxArgs: 1 },

@@ -20,6 +20,10 @@ describe('parseArgs', () => {
     });
   });
 
+  it('--from-results needs no runtime: it only renders', () => {
+    expect(parseArgs(['--from-results', 'r.json', '--docs', 'd.md'], seed)).toMatchObject({ kind: 'run', options: { runtimes: [], fromResults: 'r.json', docs: 'd.md' } });
+  });
+
   it('seed 0 is a seed, not "pick one"', () => {
     expect(parseArgs(['--runtime', 'r', '--seed', '0'], seed)).toMatchObject({ options: { seed: 0 } });
   });

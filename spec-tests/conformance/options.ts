@@ -13,6 +13,8 @@ export interface SuiteOptions {
   deviations?: string;
   /** Also render the results as the committed docs page (docs/conformance.md). */
   docs?: string;
+  /** Run nothing: render results.md (and --docs) again from this results.json, with today's deviations.md. */
+  fromResults?: string;
 }
 
 export type ParsedArgs = { kind: 'run'; options: SuiteOptions } | { kind: 'help' } | { kind: 'usage-error'; message: string };
@@ -32,6 +34,8 @@ command line only (create, start, state, kill, delete; run where the runtime has
   --busybox PATH     a static busybox for payload shells and hooks (default /bin/busybox)
   --deviations FILE  known deviations, explained (default: deviations.md of the suite)
   --docs FILE        also write the results as a documentation page
+  --from-results F   run nothing: render results.md (and --docs) again from results.json F, with
+                     the explanations deviations.md has now
   --help             this text
 
 Exit status: 0 when every failure is a deviation deviations.md explains, 1 otherwise, 2 on usage errors.
@@ -52,7 +56,7 @@ export function parseArgs(argv: readonly string[], randomSeed: () => number): Pa
     if (arg === '--help' || arg === '-h') return { kind: 'help' };
     const eq = arg.indexOf('=');
     const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    const known = ['--runtime', '--seed', '--budget', '--runs', '--out', '--only', '--probe', '--busybox', '--deviations', '--docs'];
+    const known = ['--runtime', '--seed', '--budget', '--runs', '--out', '--only', '--probe', '--busybox', '--deviations', '--docs', '--from-results'];
     if (!known.includes(flag)) return { kind: 'usage-error', message: arg.startsWith('-') ? `unknown flag ${arg}` : `unexpected argument ${JSON.stringify(arg)}` };
     let value: string;
     if (flag !== arg) value = arg.slice(eq + 1);
@@ -77,6 +81,9 @@ export function parseArgs(argv: readonly string[], randomSeed: () => number): Pa
       case '--docs':
         options.docs = value;
         break;
+      case '--from-results':
+        options.fromResults = value;
+        break;
       case '--only':
         for (const g of value.split(',').filter(Boolean)) {
           if (!(groups as readonly string[]).includes(g)) return { kind: 'usage-error', message: `--only: unknown group ${JSON.stringify(g)} (groups: ${groups.join(', ')})` };
@@ -94,7 +101,7 @@ export function parseArgs(argv: readonly string[], randomSeed: () => number): Pa
       }
     }
   }
-  if (options.runtimes.length === 0) return { kind: 'usage-error', message: 'at least one --runtime PATH is needed' };
+  if (options.runtimes.length === 0 && !options.fromResults) return { kind: 'usage-error', message: 'at least one --runtime PATH is needed' };
   if (options.seed < 0) options.seed = randomSeed();
   return { kind: 'run', options };
 }

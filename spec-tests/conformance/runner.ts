@@ -26,6 +26,8 @@ export interface RunnerEnv {
   deadline: number;
   notes: readonly DeviationNote[];
   print: (text: string) => void;
+  /** Set on SIGINT/SIGTERM: no new case starts; the results so far are reported. */
+  stop: { requested: boolean };
 }
 
 /** A per-property seed: the same cases on every runtime, whichever properties --only selects. */
@@ -156,7 +158,7 @@ async function checkProperty(
   let casesRun = 0;
   let failedAt: number | undefined;
   const predicate = async (c: unknown) => {
-    if (casesRun > 0 && Date.now() > deadline) return;
+    if (env.stop.requested || (casesRun > 0 && Date.now() > deadline)) return;
     if (failedAt === undefined) casesRun++;
     const { error } = await runCase(property, c, runtime, env.assets, mkdtempSync(join(scratch, `${slug(property.id)}-`)), false);
     if (error === undefined) return;
@@ -221,9 +223,15 @@ async function crossCheck(env: RunnerEnv, property: ConformanceProperty, results
   const mine = results.filter((r) => r.property === property.id);
   const disagreements: Disagreement[] = [];
   for (const found of mine.filter((r) => r.verdict === 'fail' && counterexamples.has(r.runtime))) {
+    // Two runtimes that shrank to the same case need it run only once: one row says it all.
+    if (disagreements.some((d) => d.counterexample === found.failure!.counterexample)) continue;
     const c = counterexamples.get(found.runtime);
     const verdicts: Record<string, 'pass' | 'fail'> = { [found.runtime]: 'fail' };
     for (const other of mine.filter((r) => r.runtime !== found.runtime && r.verdict !== 'skip')) {
+      if (other.verdict === 'fail' && other.failure!.counterexample === found.failure!.counterexample) {
+        verdicts[other.runtime] = 'fail';
+        continue;
+      }
       const runtime = env.runtimes.find((r) => r.name === other.runtime)!;
       const dir = mkdtempSync(join(env.workDir, `${slug(runtime.name)}-cross-`));
       const { error } = await runCase(property, c, runtime, env.assets, dir, false);

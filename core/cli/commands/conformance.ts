@@ -10,7 +10,7 @@ interface ConformanceSuite {
 }
 
 /** The suite's flags, in the form its own command line takes them. */
-const passedOn = ['runtime', 'seed', 'budget', 'runs', 'out', 'only', 'probe', 'busybox', 'deviations', 'docs'];
+const passedOn = ['runtime', 'seed', 'budget', 'runs', 'out', 'only', 'probe', 'busybox', 'deviations', 'docs', 'from-results'];
 
 /**
  * `conformance`: the OCI conformance suite of spec-tests/conformance. It is its own program

@@ -85,5 +85,10 @@ export function renderMarkdown(results: SuiteResults, notes: readonly DeviationN
       out.push('');
     }
   }
+
+  out.push('## The sentences each property checks', '', 'Quoted from runtime-spec v1.3.0 (links and markup removed; `[...]` marks a cut). "cli (draft)" is the command-line-interface draft the runtimes follow; "runc convention" marks behaviour no spec text covers.', '');
+  for (const p of results.properties) {
+    out.push(`- ${code(p.id)}: ${p.title}`, ...p.clauses.map((c) => `  - ${c.source}, ${c.section}: "${c.quote}"`));
+  }
   return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
 }

@@ -76,6 +76,10 @@ describe('markdown', () => {
     expect(renderMarkdown(results, [], { title: 'R', bundleBase: 'out' })).toContain('**Not explained yet**');
   });
 
+  it('quotes every sentence each property checks', () => {
+    expect(md).toContain(`- \`config/hostname\`: the hostname | is set\n  - config.md, Hostname: "${clauses.hostname.quote}"`);
+  });
+
   it('lists disagreements with the clause, the case, every runtime\'s verdict and the bundle', () => {
     expect(md).toContain('| property | clause | case | runc | crun | berth | bundle |');
     expect(md).toMatch(/\| `config\/hostname` \| config\.md, Hostname: .* \| `hostname "x"` \| pass \| fail \| skip \| `out\/failures\/crun\/config-hostname` \|/);

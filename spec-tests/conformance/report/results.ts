@@ -55,6 +55,8 @@ export interface PropertySummary {
 
 export interface SuiteResults {
   suite: 'berth-conformance';
+  /** The suite's arguments for this run (optional: results.json files written before it was kept). */
+  argv?: string[];
   seed: number;
   budgetSeconds: number;
   runs: number;
