@@ -127,6 +127,17 @@ export const clauses = {
   // "exits with the container's exit status"; managers and scripts rely on it.
   runExitStatus: clause('run.exit-status', 'runc convention', 'run',
     '`run` (not in the spec) exits with the container process\'s exit status, or 128+N when signal N ended it.'),
+  // Not quotes: exec, pause, resume and update are runc's verbs, in neither the spec nor the
+  // draft CLI. Their behaviour as runc documents it is what managers (conmon, containerd's shim)
+  // rely on, so the suite holds every runtime that lists them to it.
+  execRuns: clause('exec.runs-process', 'runc convention', 'exec',
+    '`exec` (not in the spec) runs a new process in a running container: in all of its namespaces and cgroups, exactly as the process given (`--process` process.json, an OCI `process`; or the container\'s own with `--env` added and `--cwd`, `--user` replaced), with the caller\'s stdio, and exits with the process\'s exit status.'),
+  execNotRunning: clause('exec.not-running', 'runc convention', 'exec',
+    '`exec` in a container that has stopped, or that does not exist, fails ("cannot exec in a stopped container") and changes nothing.'),
+  pauseResume: clause('pause.suspends', 'runc convention', 'pause, resume',
+    '`pause` (not in the spec) suspends every process of a running container (the cgroup freezer) and `state` then says `paused`; `resume` lets them go on and `state` says `running` again. `pause` of a container that is not running, and `resume` of one that is not paused, fail and change nothing.'),
+  updateResources: clause('update.resources', 'runc convention', 'update',
+    '`update` (not in the spec) sets a running container\'s cgroup resources as `linux.resources` would have at create (`--memory`, `--pids-limit`, `--cpu-share`, or `-r` a LinuxResources JSON); what it is not given stays as it was.'),
 } as const satisfies Record<string, Clause>;
 
 export type ClauseKey = keyof typeof clauses;

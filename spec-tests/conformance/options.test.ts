@@ -35,7 +35,7 @@ describe('parseArgs', () => {
     [['--runtime', 'r', '--runs', '-1'], '--runs: expected a positive integer, got "-1"'],
     [['--runtime', 'r', '--seed', '1.5'], '--seed: expected a non-negative integer, got "1.5"'],
     [['--runtime', 'r', '--seed', '4294967296'], '--seed: at most 2147483647, got 4294967296'],
-    [['--runtime', 'r', '--only', 'everything'], '--only: unknown group "everything" (groups: lifecycle, config, invalid, hooks, signals)'],
+    [['--runtime', 'r', '--only', 'everything'], '--only: unknown group "everything" (groups: lifecycle, config, invalid, hooks, signals, verbs)'],
     [['--runtime', 'r', '--verbose'], 'unknown flag --verbose'],
     [['--runtime', 'r', 'extra'], 'unexpected argument "extra"'],
   ])('%j is a usage error: %s', (argv, message) => {

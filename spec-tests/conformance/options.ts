@@ -22,7 +22,8 @@ export type ParsedArgs = { kind: 'run'; options: SuiteOptions } | { kind: 'help'
 export const usage = `usage: conformance --runtime PATH [--runtime PATH ...] [options]
 
 Checks OCI runtimes against properties of the runtime-spec with generated cases, through their
-command line only (create, start, state, kill, delete; run where the runtime has it).
+command line only (create, start, state, kill, delete; run, exec, pause, resume and update
+where the runtime lists them).
 
   --runtime PATH     a runtime binary to test (repeat it to compare runtimes: differential mode)
   --seed N           seed of the case generators (default: random; printed, and kept in results.json)

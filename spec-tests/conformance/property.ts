@@ -3,11 +3,11 @@ import type { Clause } from './clauses.js';
 import type { HostFacts } from './host-facts.js';
 import type { RuntimeDriver } from './runtime-driver.js';
 
-export const groups = ['lifecycle', 'config', 'invalid', 'hooks', 'signals'] as const;
+export const groups = ['lifecycle', 'config', 'invalid', 'hooks', 'signals', 'verbs'] as const;
 export type Group = (typeof groups)[number];
 
 /** Verbs beyond create/start/state/kill/delete that a property may need. */
-export type OptionalVerb = 'run' | 'exec' | 'pause';
+export type OptionalVerb = 'run' | 'exec' | 'pause' | 'update';
 
 /** What every case of every property may rely on: the same on every runtime, so cases are too. */
 export interface SuiteAssets {

@@ -46,7 +46,7 @@ describe('renderReplay', () => {
       const script = renderReplay(
         input(caseDir, '/not/the/runtime', [
           { kind: 'runtime', args: ['create', '--bundle', caseDir, 'c1'], stdoutPath: '', stderrPath: '', exitCode: 0, background: false },
-          { kind: 'pause', seconds: 0.1, why: 'a payload gets ready' },
+          { kind: 'sleep', seconds: 0.1, why: 'a payload gets ready' },
           { kind: 'wait-status', id: 'c1', statuses: ['stopped'] },
           { kind: 'note', text: 'then delete' },
           { kind: 'runtime', args: ['delete', "it's"], stdoutPath: '', stderrPath: '', exitCode: 0, background: false },

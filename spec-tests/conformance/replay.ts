@@ -81,7 +81,7 @@ export function renderReplay(input: ReplayInput): string {
   ];
   for (const step of input.trace) {
     if (step.kind === 'note') lines.push(comment(step.text));
-    else if (step.kind === 'pause') lines.push(`sleep ${step.seconds}  # ${step.why}`);
+    else if (step.kind === 'sleep') lines.push(`sleep ${step.seconds}  # ${step.why}`);
     else if (step.kind === 'shell') lines.push(step.command);
     else if (step.kind === 'wait-status') lines.push(`wait_status ${shellQuote(step.id)} ${step.statuses.map(shellQuote).join(' ')}`);
     else {

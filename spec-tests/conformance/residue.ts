@@ -99,11 +99,18 @@ export function hostMountsUnder(dir: string): string[] {
     .filter((p) => p === dir || p.startsWith(`${dir}/`));
 }
 
+/** One of a process's cgroups: the hierarchy's controllers ([] for v2 and named v1 ones) and the directory on this host. */
+export interface CgroupMembership {
+  version: 1 | 2;
+  controllers: string[];
+  dir: string;
+}
+
 /**
- * The cgroup directories a process is in, on this host's mounts: one per line of
- * /proc/PID/cgroup (v1 hierarchies by their controllers or name=, the v2 one by "0::").
+ * The cgroups a process is in, on this host's mounts: one per line of /proc/PID/cgroup (v1
+ * hierarchies by their controllers or name=, the v2 one by "0::") that a mount here shows.
  */
-export function cgroupDirsOf(pid: number | 'self'): string[] {
+export function cgroupsOf(pid: number | 'self'): CgroupMembership[] {
   let lines: string[];
   try {
     lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n');
@@ -111,20 +118,40 @@ export function cgroupDirsOf(pid: number | 'self'): string[] {
     return [];
   }
   const mounts = parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8'));
-  const dirs: string[] = [];
+  const found: CgroupMembership[] = [];
   for (const line of lines) {
     const [hierarchy, controllers, path] = [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1, line.lastIndexOf(':')), line.slice(line.lastIndexOf(':') + 1)];
     const wanted = controllers.split(',').filter(Boolean);
-    const mount =
-      hierarchy === '0' && controllers === ''
-        ? mounts.find((m) => m.fsType === 'cgroup2')
-        : mounts.find((m) => m.fsType === 'cgroup' && wanted.every((c) => m.superOptions.includes(c)));
+    const v2 = hierarchy === '0' && controllers === '';
+    const mount = v2 ? mounts.find((m) => m.fsType === 'cgroup2') : mounts.find((m) => m.fsType === 'cgroup' && wanted.every((c) => m.superOptions.includes(c)));
     if (!mount) continue;
     const relative = mount.root === '/' ? path : path.startsWith(mount.root) ? path.slice(mount.root.length) : undefined;
     if (relative === undefined) continue;
-    dirs.push(join(mount.mountPoint, relative));
+    found.push({ version: v2 ? 2 : 1, controllers: wanted.filter((c) => !c.startsWith('name=')), dir: join(mount.mountPoint, relative) });
   }
-  return dirs;
+  return found;
+}
+
+/** The cgroup directories a process is in (see cgroupsOf). */
+export function cgroupDirsOf(pid: number | 'self'): string[] {
+  return cgroupsOf(pid).map((c) => c.dir);
+}
+
+/**
+ * Where process `pid`'s `controller` files are: the v1 hierarchy that has the controller, else
+ * the unified (v2) one when it has the controller enabled.
+ */
+export function controllerDirOf(pid: number, controller: string): CgroupMembership | undefined {
+  const memberships = cgroupsOf(pid);
+  const v1 = memberships.find((c) => c.version === 1 && c.controllers.includes(controller));
+  if (v1) return v1;
+  const v2 = memberships.find((c) => c.version === 2);
+  if (!v2) return undefined;
+  try {
+    return readFileSync(join(v2.dir, 'cgroup.controllers'), 'utf8').split(/\s+/).includes(controller) ? v2 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** cgroup directories of a container that the runtime made for it: those the suite itself is not in. */

@@ -23,7 +23,7 @@ export type TraceStep =
   | { kind: 'wait-status'; id: string; statuses: string[] }
   | { kind: 'note'; text: string }
   /** The suite waited for something it cannot ask the runtime (a payload ready for a signal). */
-  | { kind: 'pause'; seconds: number; why: string }
+  | { kind: 'sleep'; seconds: number; why: string }
   /** A host command replay.sh must run at this point (it may use $here and the cleanup function). */
   | { kind: 'shell'; command: string };
 
@@ -116,6 +116,21 @@ export class RuntimeDriver {
     return this.invoke(force ? ['delete', '--force', this.id(name)] : ['delete', this.id(name)]);
   }
 
+  /** `exec [flags] ID [command...]`: with `--process FILE` the command comes from the file. */
+  exec(name: string, flags: readonly string[], command: readonly string[] = []): Promise<Invocation> {
+    return this.invoke(['exec', ...flags, this.id(name), ...command]);
+  }
+  pause(name: string): Promise<Invocation> {
+    return this.invoke(['pause', this.id(name)]);
+  }
+  resume(name: string): Promise<Invocation> {
+    return this.invoke(['resume', this.id(name)]);
+  }
+  /** `update [flags] ID`: the flags go before the id, as every runtime's parser wants them. */
+  update(name: string, flags: readonly string[]): Promise<Invocation> {
+    return this.invoke(['update', ...flags, this.id(name)]);
+  }
+
   /** `state` parsed; undefined when the call failed or printed something that is not JSON. */
   async stateOf(id: string): Promise<{ invocation: Invocation; state?: ContainerState }> {
     const invocation = await this.state(id);
@@ -153,8 +168,9 @@ export class RuntimeDriver {
     this.trace.push({ kind: 'shell', command });
   }
 
-  pause(seconds: number, why: string): void {
-    this.trace.push({ kind: 'pause', seconds, why });
+  /** The suite waited for something it cannot ask the runtime: replay.sh sleeps as long. */
+  recordWait(seconds: number, why: string): void {
+    this.trace.push({ kind: 'sleep', seconds, why });
   }
 }
 

@@ -31,7 +31,7 @@ export function describeRuntime(path: string): RuntimeInfo {
   const first = version.stdout.split('\n')[0] ?? '';
   const named = /^(\S+) version (\S+)/.exec(first);
   const help = run(path, ['--help']).stdout;
-  const verbs = (['run', 'exec', 'pause'] as const).filter((v) => new RegExp(`^\\s+${v}\\b`, 'm').test(help));
+  const verbs = (['run', 'exec', 'pause', 'update'] as const).filter((v) => new RegExp(`^\\s+${v}\\b`, 'm').test(help));
   return {
     path,
     name: named?.[1] ?? basename(path),

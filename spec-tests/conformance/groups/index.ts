@@ -3,9 +3,10 @@ import * as config from './config.js';
 import * as hooks from './hooks.js';
 import * as invalid from './invalid.js';
 import * as signals from './signals.js';
+import * as verbs from './verbs.js';
 import { lifecycleStateMachine, lifecycleStateMachineSparingCreated } from './lifecycle.js';
 
-/** Every property, in report order: lifecycle, config, invalid, hooks, signals. */
+/** Every property, in report order: lifecycle, config, invalid, hooks, signals, verbs. */
 export const allProperties: readonly ConformanceProperty[] = [
   lifecycleStateMachine,
   lifecycleStateMachineSparingCreated,
@@ -38,4 +39,8 @@ export const allProperties: readonly ConformanceProperty[] = [
   signals.killDelivers,
   signals.killDefaultsToTerm,
   signals.runExitStatus,
+  verbs.execProcess,
+  verbs.execRefused,
+  verbs.pauseResume,
+  verbs.updateResources,
 ];

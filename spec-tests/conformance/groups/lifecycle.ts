@@ -158,7 +158,7 @@ class LifecycleCommand implements fc.AsyncCommand<Model, Real> {
   private async waitForTrap(r: Real): Promise<void> {
     const pid = r.made.get(this.id)?.process?.pid;
     for (let i = 0; pid !== undefined && i < 100 && !trapsTerm(pid); i++) await sleep(50);
-    r.ctx.runtime.pause(0.5, 'the payload traps TERM once its shell has started (the suite waits for SigCgt in /proc/PID/status)');
+    r.ctx.runtime.recordWait(0.5, 'the payload traps TERM once its shell has started (the suite waits for SigCgt in /proc/PID/status)');
   }
 
   /** runtime.md Delete: what create made is gone; what the container merely used (its bundle) is not. */

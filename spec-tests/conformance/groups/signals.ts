@@ -47,7 +47,7 @@ async function trappingContainer(ctx: CaseContext): Promise<{ marks: string; pid
   }
   const pid = Number((await rt.stateOf('c1')).state?.pid);
   for (let i = 0; i < 100 && !catches(pid, trappable); i++) await sleep(50);
-  rt.pause(0.5, 'the payload traps the signals once its shell has started (the suite waits for SigCgt in /proc/PID/status)');
+  rt.recordWait(0.5, 'the payload traps the signals once its shell has started (the suite waits for SigCgt in /proc/PID/status)');
   return { marks: join(ctx.dir, 'marks'), pid };
 }
 
