@@ -51,7 +51,7 @@ export function renderReplay(input: ReplayInput): string {
     `root=${hereWord(input.root, input.caseDir)}`,
     'io="$here/io"',
     'rm -rf "$root" "$io" && mkdir -p "$io"',
-    'n=0',
+    'n=0; background=',
     '# step ARGS...: one runtime call as the suite made it; prints its exit status and output.',
     'step() {',
     '  n=$((n + 1))',
@@ -64,6 +64,7 @@ export function renderReplay(input: ReplayInput): string {
     'step_bg() {',
     '  n=$((n + 1))',
     '  ( "$RUNTIME" --root "$root" "$@" </dev/null >"$io/$n.out" 2>"$io/$n.err"; echo "[background] $* -> exit $?" ) &',
+    '  background="$background $!"',
     '}',
     '# wait_status ID STATUS...: polls state until the status is one of those given (10 s at most).',
     'wait_status() {',
@@ -90,6 +91,7 @@ export function renderReplay(input: ReplayInput): string {
       lines.push(`${step.background ? 'step_bg' : 'step'} ${args}  # the suite saw ${seen}`);
     }
   }
-  lines.push('wait', '');
+  // Only the runtime's own background calls: a helper a shell step started (a namespace holder) lives on until cleanup.
+  lines.push('[ -z "$background" ] || wait $background', '');
   return lines.join('\n');
 }

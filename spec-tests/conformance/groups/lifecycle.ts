@@ -1,11 +1,12 @@
 import fc from 'fast-check';
-import { readFileSync, realpathSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { baseConfig, busyboxInRootfs, writeBundle } from '../bundle.js';
 import { clauses } from '../clauses.js';
 import { expectThat, property, type CaseContext } from '../property.js';
 import { containerCgroupDirs, executableOf, existingPaths, hostMountsUnder, identify, isAlive, stateEntries, type ProcessIdentity } from '../residue.js';
 import { sleep, type ContainerState, type Invocation } from '../runtime-driver.js';
+import { namespaceHolder } from './config.js';
 import { expectation, type Operation, type Presence } from './lifecycle-model.js';
 
 /** Two bundles: one whose program runs until signalled (it traps TERM), one whose program exits at once. */
@@ -23,6 +24,8 @@ interface Real {
   ctx: CaseContext;
   bundles: Record<BundleName, string>;
   made: Map<string, { process?: ProcessIdentity; cgroups: string[] }>;
+  /** What the sleeper's config uses but create did not make: delete must leave it as it was. */
+  preexisting: { boundDir: string; boundFile: string; boundText: string; netnsHolder: number; netnsInode: number; netnsOf: () => number };
 }
 
 const presence = (m: Model, id: string): Presence => m.containers.get(id)?.status ?? 'absent';
@@ -173,7 +176,17 @@ class LifecycleCommand implements fc.AsyncCommand<Model, Real> {
     ];
     expectThat(leftovers.length === 0, clauses.deleteResources, () => `after delete ${this.id}, what create made remains: ${leftovers.join('; ')}`);
     const bundleConfig = join(r.bundles[bundle], 'config.json');
-    expectThat(existingPaths([bundleConfig]).length === 1, clauses.deleteResources, () => `delete ${this.id} removed the bundle, which create did not make`);
+    expectThat(existingPaths([bundleConfig, join(r.bundles[bundle], 'rootfs', busyboxInRootfs)]).length === 2, clauses.deleteResources, () => `delete ${this.id} removed (part of) the bundle, which create did not make`);
+    const p = r.preexisting;
+    const boundText = existsSync(p.boundFile) ? readFileSync(p.boundFile, 'utf8') : undefined;
+    expectThat(boundText === p.boundText, clauses.deleteResources, () => `delete ${this.id} changed ${p.boundFile}, in a host directory the config binds but create did not make: it ${boundText === undefined ? 'is gone' : `holds ${JSON.stringify(boundText)}`}`);
+    let netns: number | undefined;
+    try {
+      netns = p.netnsOf();
+    } catch {
+      netns = undefined;
+    }
+    expectThat(netns === p.netnsInode, clauses.deleteResources, () => `delete ${this.id} ended the network namespace the sleeper's config joins by path (process ${p.netnsHolder}'s), which create did not make`);
   }
 }
 
@@ -205,10 +218,32 @@ function stateMachine(id: string, title: string, spareCreated: boolean) {
     describe: (cmds) => String(cmds).replace(/\s*\/\*replayPath=.*\*\/$/, '').replace(/,(?! )/g, ', '),
     check: async (cmds, ctx) => {
       const config = (args: string[]) => baseConfig(ctx.assets.ociVersion, args);
-      const sleeper = writeBundle(ctx.dir, config(['/bin/sh', '-c', "trap 'exit 0' TERM; while :; do /bin/sleep 1 & wait $!; done"]), ctx.assets);
-      const quick = writeBundle(join(ctx.dir, 'quick'), config(['/bin/sh', '-c', 'exit 0']), ctx.assets);
-      const real: Real = { ctx, bundles: { sleeper: realpathSync(sleeper), quick: realpathSync(quick) }, made: new Map() };
-      await fc.asyncModelRun(() => ({ model: { containers: new Map() }, real }), cmds);
+      // runtime.md Delete: resources "associated with the container, but not created by this
+      // container, MUST NOT be deleted". The sleeper binds a host directory and joins a network
+      // namespace by path, both made before create.
+      const boundDir = join(ctx.dir, 'kept');
+      mkdirSync(boundDir);
+      writeFileSync(join(boundDir, 'data'), 'made before create\n');
+      const holder = await namespaceHolder(ctx);
+      try {
+        const sleeperConfig = config(['/bin/sh', '-c', "trap 'exit 0' TERM; while :; do /bin/sleep 1 & wait $!; done"]);
+        sleeperConfig.mounts!.push({ destination: '/kept', type: 'none', source: boundDir, options: ['bind', 'rw'] });
+        sleeperConfig.linux!.namespaces = sleeperConfig.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: `/proc/${holder.pid}/ns/net` } : n));
+        const sleeper = writeBundle(ctx.dir, sleeperConfig, ctx.assets, [{ path: 'rootfs/kept' }]);
+        const quick = writeBundle(join(ctx.dir, 'quick'), config(['/bin/sh', '-c', 'exit 0']), ctx.assets);
+        const preexisting = {
+          boundDir,
+          boundFile: join(boundDir, 'data'),
+          boundText: 'made before create\n',
+          netnsHolder: holder.pid,
+          netnsInode: holder.inode('network'),
+          netnsOf: () => holder.inode('network'),
+        };
+        const real: Real = { ctx, bundles: { sleeper: realpathSync(sleeper), quick: realpathSync(quick) }, made: new Map(), preexisting };
+        await fc.asyncModelRun(() => ({ model: { containers: new Map() }, real }), cmds);
+      } finally {
+        holder.stop();
+      }
     },
   });
 }
