@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { RuntimeError } from '../errors/runtime-error.js';
 import type { ContainerRecord } from './container-record.js';
@@ -91,6 +91,11 @@ export class StateStore {
   /** Remove the container's directory and everything berth kept in it. */
   remove(id: string): void {
     rmSync(this.containerDir(id), { recursive: true, force: true });
+  }
+
+  /** The uid owning the container's directory: who created it (runc's `list` OWNER). */
+  ownerUid(id: string): number {
+    return statSync(this.containerDir(id)).uid;
   }
 
   /** Ids of every container under the root, sorted; an absent root holds none. */
