@@ -29,7 +29,9 @@ export function selectBackend(spec: Spec, descriptors: readonly Descriptor[], cl
   const choose = (name: string, reason: string, pointer?: string): BackendChoice => {
     const descriptor = known.get(name);
     if (!descriptor) {
-      throw selectionError(`${reason} selects backend ${JSON.stringify(name)}, which is not available; available: ${[...known.keys()].join(', ')}`, pointer);
+      // The error leads with the pointer; the reason need not say it again.
+      const source = pointer ? reason.replace(` (${pointer})`, '') : reason;
+      throw selectionError(`${source} selects backend ${JSON.stringify(name)}, which is not available; available: ${[...known.keys()].join(', ')}`, pointer);
     }
     if (descriptor.kind === 'payload') return { name: descriptor.isolation ?? defaultBackend, payload: descriptor.name, reason };
     return { name, reason };
