@@ -22,5 +22,7 @@ each deviation's bundle below \`${bundleBase}\`, which the replay commands below
   // The page is committed: paths inside the checkout are shown relative to it.
   const shown = (path: string) => (path.startsWith(`${cwd}/`) ? relative(cwd, path) : path);
   const runtimes = results.runtimes.map((r) => ({ ...r, path: shown(r.path) }));
-  return renderMarkdown({ ...results, runtimes }, notes, { title: 'OCI runtime conformance', intro, bundleBase });
+  const inMessages = (text: string) => text.replaceAll(`${cwd}/`, '');
+  const findings = results.results.map((r) => (r.failure ? { ...r, failure: { ...r.failure, message: inMessages(r.failure.message) } } : r));
+  return renderMarkdown({ ...results, runtimes, results: findings }, notes, { title: 'OCI runtime conformance', intro, bundleBase });
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { clauses } from '../clauses.js';
+import { renderDocsPage } from '../docs.js';
 import { renderMarkdown } from './markdown.js';
 import type { PropertyResult, SuiteResults } from './results.js';
 import { tapHeader, tapLine } from './tap.js';
@@ -83,5 +84,20 @@ describe('markdown', () => {
   it('lists disagreements with the clause, the case, every runtime\'s verdict and the bundle', () => {
     expect(md).toContain('| property | clause | case | runc | crun | berth | bundle |');
     expect(md).toMatch(/\| `config\/hostname` \| config\.md, Hostname: .* \| `hostname "x"` \| pass \| fail \| skip \| `out\/failures\/crun\/config-hostname` \|/);
+  });
+});
+
+describe('the docs page', () => {
+  it('shows paths in the checkout relative to it, in the runtime table and in what was observed', () => {
+    const checkout = '/home/dev/berth';
+    const located: SuiteResults = {
+      ...results,
+      runtimes: results.runtimes.map((r) => (r.name === 'berth' ? { ...r, path: `${checkout}/spec-tests/conformance/berth-runtime.sh` } : r)),
+      results: [{ ...fail, failure: { ...fail.failure!, message: `delete removed ${checkout}/.tmp/conformance/victim` } }],
+    };
+    const page = renderDocsPage(located, [], ['--runtime', 'x'], '.tmp/conformance', checkout);
+    expect(page).toContain('`spec-tests/conformance/berth-runtime.sh`');
+    expect(page).toContain('delete removed .tmp/conformance/victim');
+    expect(page).not.toContain(checkout);
   });
 });
