@@ -108,7 +108,7 @@ export const commands: readonly CommandSpec[] = [
       { name: 'process-label', type: 'string', value: 'LABEL', description: 'SELinux label for the process' },
       { name: 'preserve-fds', type: 'uint', value: 'N', description: 'pass N extra fds (3 .. 3+N-1) to the process' },
       { name: 'cgroup', type: 'string', value: '[CONTROLLER[,CONTROLLER]:]PATH', repeatable: true, description: 'join this sub-cgroup of the container (repeatable)' },
-      { name: 'ignore-paused', type: 'bool', hidden: true, description: 'allow exec in a paused container' },
+      { name: 'ignore-paused', type: 'bool', description: 'allow exec in a paused container (the process starts frozen and runs once the container is resumed)' },
       { name: 'no-subreaper', type: 'bool', hidden: true, description: 'accepted for runc compatibility' },
     ], minArgs: 1, maxArgs: Infinity, flagsBeforeArgsOnly: true,
     description: 'Exits with the process\'s exit status unless --detach. Without -p the command comes after the id.' },

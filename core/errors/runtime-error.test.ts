@@ -6,7 +6,6 @@ describe('runc sentinel texts', () => {
     expect(RuncSentinel.exists).toBe('container with given ID already exists');
     expect(RuncSentinel.notExist).toBe('container does not exist');
     expect(RuncSentinel.notRunning).toBe('container not running');
-    expect(RuncSentinel.paused).toBe('container paused');
   });
 
   it('appear in the messages of the errors managers match on, with the id', () => {

@@ -39,7 +39,6 @@ export const RuncSentinel = {
   exists: 'container with given ID already exists',
   notExist: 'container does not exist',
   notRunning: 'container not running',
-  paused: 'container paused',
 } as const;
 
 export class RuntimeError extends Error {

@@ -47,7 +47,7 @@ export function guardProblem(operation: GuardedOperation, id: string, status: St
     case 'resume':
       return status === 'paused' ? undefined : `${id}: container not paused`;
     case 'exec':
-      if (status === 'paused') return `${id}: ${RuncSentinel.paused}`;
+      if (status === 'paused') return `${id}: cannot exec in a paused container (use --ignore-paused to override)`;
       return status === 'running' || status === 'created' ? undefined : `${id}: cannot exec in a stopped container`;
   }
 }

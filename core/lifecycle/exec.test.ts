@@ -65,7 +65,7 @@ describe('exec', () => {
     const before = stateText('e6');
     const e = await failure(f.exec.exec('e6', options(shell('exit 0'))));
     expect(e.kind).toBe('INVALID_STATE');
-    expect(e.message).toBe('e6: container paused');
+    expect(e.message).toBe('e6: cannot exec in a paused container (use --ignore-paused to override)');
     expect(stateText('e6')).toBe(before);
     expect(await f.exec.exec('e6', options(shell('exit 5'), { ignorePaused: true }))).toBe(5);
   });

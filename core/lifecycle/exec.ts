@@ -6,6 +6,7 @@ import { Logger } from '../log/logger.js';
 import { signalNumbers } from '../spec/signals.js';
 import { validateConfigPart } from '../spec/validate-part.js';
 import { liveness } from '../state/process-identity.js';
+import type { ContainerRecord } from '../state/container-record.js';
 import { StateStore } from '../state/state-store.js';
 import { requireVerb } from './backend-verbs.js';
 import { assertAllowed, deriveStatus } from './container-status.js';
@@ -26,7 +27,8 @@ export interface ExecOptions extends ExecRequest {
 /**
  * `exec`: run another process in a created or running container (runc's refusals otherwise).
  * Detached it returns 0 once the process runs; otherwise it forwards signals to the process and
- * resolves to its exit status. The container's lock is held only while the process starts.
+ * resolves to its exit status. The container's lock is held only while the process starts (not
+ * at all once checked, for --ignore-paused in a paused container).
  */
 @injectable()
 export class ExecOperation {
@@ -43,15 +45,22 @@ export class ExecOperation {
       throw RuntimeError.usage('exec --tty --detach needs --console-socket: a detached process has nowhere else to put its terminal');
     }
     const { pidFile, where: _where, ignorePaused, ...request } = options;
-    const started = await this.store.withLock(id, async () => {
-      const record = this.store.read(id);
-      const status = deriveStatus(record, liveness);
-      if (!(ignorePaused && status === 'paused')) assertAllowed('exec', id, status);
+    const launch = async (record: ContainerRecord) => {
       const backend = await this.registry.backend(record.backend.name);
       const process = await requireVerb(backend, record.backend.name, id, 'exec')(contextFor(this.store, record, this.log), request);
       if (pidFile) writePidFile(pidFile, process.pid);
       return process;
+    };
+    const checked = await this.store.withLock(id, async () => {
+      const record = this.store.read(id);
+      const status = deriveStatus(record, liveness);
+      if (ignorePaused && status === 'paused') return { frozen: record };
+      assertAllowed('exec', id, status);
+      return { started: await launch(record) };
     });
+    // In a paused container the new process freezes as it joins the cgroup, so it cannot say it
+    // runs until `resume`, which needs the lock: starting it under the lock would deadlock.
+    const started = checked.started ?? (await launch(checked.frozen!));
     if (options.detach) return 0;
     const forward = (name: (typeof forwarded)[number]) => () => {
       try {

@@ -196,6 +196,14 @@ suite(`native backend: cgroups${skipReason ? ` (skipped: ${skipReason})` : ''}`,
     await sleep(300);
     expect(usage()).toBeGreaterThan(frozenAt);
     expect(berth('resume', 'busy').stderr).toContain('busy: container not paused');
+    // exec in a paused container: refused as runc refuses it; with --ignore-paused the process
+    // starts frozen and runs once resume thaws the container (which must not wait for the exec).
+    expect(berth('pause', 'busy').code).toBe(0);
+    expect(berth('exec', 'busy', 'echo', 'hi')).toMatchObject({ code: 1, stderr: expect.stringContaining('busy: cannot exec in a paused container (use --ignore-paused to override)') });
+    const frozenExec = runBerthAsync(['--root', root, 'exec', '--ignore-paused', 'busy', 'echo', 'thawed']);
+    await sleep(500);
+    expect(berth('resume', 'busy')).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(await frozenExec).toEqual({ code: 0, stdout: 'thawed\n', stderr: '' });
     // kill KILL of a paused container kills it at once (a frozen process takes SIGKILL once
     // thawed, so berth thaws it, as runc does; podman kill of a paused container waits for that).
     expect(berth('pause', 'busy').code).toBe(0);
