@@ -134,6 +134,8 @@ export const clauses = {
     '`exec` (not in the spec) runs a new process in a running container: in all of its namespaces and cgroups, exactly as the process given (`--process` process.json, an OCI `process`; or the container\'s own with `--env` added and `--cwd`, `--user` replaced), with the caller\'s stdio, and exits with the process\'s exit status.'),
   execNotRunning: clause('exec.not-running', 'runc convention', 'exec',
     '`exec` in a container that has stopped, or that does not exist, fails ("cannot exec in a stopped container") and changes nothing.'),
+  execPaused: clause('exec.paused', 'runc convention', 'exec',
+    '`exec` in a paused container fails ("cannot exec in a paused container (use --ignore-paused to override)") and changes nothing: the new process would only freeze.'),
   pauseResume: clause('pause.suspends', 'runc convention', 'pause, resume',
     '`pause` (not in the spec) suspends every process of a running container (the cgroup freezer) and `state` then says `paused`; `resume` lets them go on and `state` says `running` again. `pause` of a container that is not running, and `resume` of one that is not paused, fail and change nothing.'),
   updateResources: clause('update.resources', 'runc convention', 'update',

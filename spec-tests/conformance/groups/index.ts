@@ -41,6 +41,7 @@ export const allProperties: readonly ConformanceProperty[] = [
   signals.runExitStatus,
   verbs.execProcess,
   verbs.execRefused,
+  verbs.execPaused,
   verbs.pauseResume,
   verbs.updateResources,
 ];

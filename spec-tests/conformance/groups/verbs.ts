@@ -190,6 +190,39 @@ export const execRefused = property({
   },
 });
 
+export const execPaused = property({
+  id: 'verbs/exec-paused',
+  group: 'verbs',
+  title: 'exec in a paused container fails (runc: unless --ignore-paused), runs nothing, and the container stays paused',
+  clauses: [clauses.execPaused, clauses.errorMessage],
+  needs: ['exec', 'pause'],
+  arbitrary: () => fc.constant(null),
+  describe: () => 'pause c1, then exec c1 …probe',
+  check: async (_c: null, ctx) => {
+    const rt = ctx.runtime;
+    await runningContainer(ctx, [probeInRootfs, '--sleep', '600'], [{ path: 'marks' }, { path: 'rootfs/marks' }]);
+    const paused = await rt.pause('c1');
+    expectThat(paused.exitCode === 0, clauses.pauseResume, () => `pause of the running container failed: ${describeCall(paused)}`);
+    const before = (await rt.state('c1')).stdout;
+    const call = await rt.exec('c1', [], [probeInRootfs, '--write', '/marks/ran', 'yes']);
+    expectRefusal(call, clauses.execPaused, 'exec in the paused c1');
+    const after = (await rt.state('c1')).stdout;
+    expectThat(after === before, clauses.execPaused, () => `the refused exec changed state: ${before.trim()} became ${after.trim()}`);
+    const resumed = await rt.resume('c1');
+    expectThat(resumed.exitCode === 0, clauses.pauseResume, () => `resume of the paused container failed: ${describeCall(resumed)}`);
+    // Had the refused exec left a frozen process behind, it would run now.
+    await sleep(300);
+    let ran = false;
+    try {
+      ran = statSync(join(ctx.dir, 'marks', 'ran')).isFile();
+    } catch {
+      // not written: nothing ran
+    }
+    expectThat(!ran, clauses.execPaused, () => 'the refused exec left its process behind: it ran once the container was resumed');
+    await stopAndDelete(ctx);
+  },
+});
+
 // ---- pause and resume ----
 
 export type PauseOp = 'pause' | 'resume' | 'state' | 'delete';
