@@ -39,7 +39,7 @@ describe('selectBackend: the selection order', () => {
 
   it('2. --backend with a different annotation is an error naming both; the same one agrees', () => {
     const e = refusal(() => pick(spec({ 'run.berth.backend': 'zone' }), 'wasm'));
-    expect(e.message).toBe('--backend wasm conflicts with annotation run.berth.backend (/annotations/run.berth.backend), which selects zone');
+    expect(e.message).toBe('--backend wasm conflicts with annotation run.berth.backend, which selects zone');
     expect(e.diagnostics[0]!.pointer).toBe('/annotations/run.berth.backend');
     expect(pick(spec({ 'run.berth.backend': 'zone' }), 'zone')).toMatchObject({ name: 'zone' });
     expect(refusal(() => pick(spec({ 'run.oci.handler': 'wasm' }), 'native')).message).toContain('conflicts with annotation run.oci.handler');

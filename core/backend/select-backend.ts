@@ -29,9 +29,7 @@ export function selectBackend(spec: Spec, descriptors: readonly Descriptor[], cl
   const choose = (name: string, reason: string, pointer?: string): BackendChoice => {
     const descriptor = known.get(name);
     if (!descriptor) {
-      // The error leads with the pointer; the reason need not say it again.
-      const source = pointer ? reason.replace(` (${pointer})`, '') : reason;
-      throw selectionError(`${source} selects backend ${JSON.stringify(name)}, which is not available; available: ${[...known.keys()].join(', ')}`, pointer);
+      throw selectionError(`${reason} selects backend ${JSON.stringify(name)}, which is not available; available: ${[...known.keys()].join(', ')}`, pointer);
     }
     if (descriptor.kind === 'payload') return { name: descriptor.isolation ?? defaultBackend, payload: descriptor.name, reason };
     return { name, reason };
@@ -46,7 +44,7 @@ export function selectBackend(spec: Spec, descriptors: readonly Descriptor[], cl
   const own = annotations[backendAnnotation];
   if (own !== undefined) {
     const pointer = pointerOf('annotations', backendAnnotation);
-    requests.push({ name: own, source: `annotation ${backendAnnotation} (${pointer})`, pointer });
+    requests.push({ name: own, source: `annotation ${backendAnnotation}`, pointer });
   }
   const crunChoice = crunSelection(spec);
   if (crunChoice) requests.push(crunChoice);
@@ -75,7 +73,7 @@ export function selectBackend(spec: Spec, descriptors: readonly Descriptor[], cl
 
 interface Request {
   name: string;
-  /** Where the request came from, for messages. */
+  /** Where the request came from, for messages: the annotation's name (its pointer leads the error's diagnostic). */
   source: string;
   /** The annotation's JSON pointer, when it came from config.json. */
   pointer?: string;
@@ -94,7 +92,7 @@ function crunSelection(spec: Spec): Request | undefined {
   const handler = annotations[crunHandlerAnnotation];
   if (handler !== undefined) {
     const pointer = pointerOf('annotations', crunHandlerAnnotation);
-    const source = `annotation ${crunHandlerAnnotation} (${pointer})`;
+    const source = `annotation ${crunHandlerAnnotation}`;
     if (handler === 'wasm') return { name: 'wasm', source, pointer };
     if (handler === 'wasm-smart') return isWasmProgram ? { name: 'wasm', source, pointer } : undefined;
     throw selectionError(`${source}: handler ${JSON.stringify(handler)} is not supported; berth supports "wasm" and "wasm-smart"`, pointer);
@@ -102,7 +100,7 @@ function crunSelection(spec: Spec): Request | undefined {
   const variant = annotations[wasmVariantAnnotation];
   if (variant !== undefined) {
     const pointer = pointerOf('annotations', wasmVariantAnnotation);
-    const source = `annotation ${wasmVariantAnnotation} (${pointer})`;
+    const source = `annotation ${wasmVariantAnnotation}`;
     if (variant === 'compat') return { name: 'wasm', source, pointer };
     if (variant === 'compat-smart') return isWasmProgram ? { name: 'wasm', source, pointer } : undefined;
     throw selectionError(`${source}: variant ${JSON.stringify(variant)} is not supported; berth supports "compat" and "compat-smart"`, pointer);

@@ -71,7 +71,7 @@ describe('payload handlers', () => {
     expect(seen.process!.args).toEqual(['/engine/run', '/app/module.wasm']);
     expect(seen.process!.env).toEqual(['A=1', 'ENGINE=1']);
     expect(seen.mounts!.at(-1)).toEqual({ destination: '/engine', type: 'bind', source: '/usr/lib/engine', options: ['rbind', 'ro'] });
-    expect(f.store.read('p1').backend).toEqual({ name: 'native', payload: 'engine', reason: 'annotation run.berth.backend (/annotations/run.berth.backend)' });
+    expect(f.store.read('p1').backend).toEqual({ name: 'native', payload: 'engine', reason: 'annotation run.berth.backend' });
     // The frozen config is the user's, untouched.
     expect((f.store.readFrozenConfig('p1') as { process: { args: string[] } }).process.args).toEqual(['/app/module.wasm']);
   });
