@@ -1,4 +1,5 @@
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { namespaceInode } from './residue.js';
 
 /**
  * What the suite needs to know about the machine to generate cases every runtime can honour
@@ -56,14 +57,6 @@ export function parseHardLimits(text: string): Record<string, number | null> {
   return limits;
 }
 
-function namespaceInode(kind: NamespaceKind): number | null {
-  try {
-    return Number(/\[(\d+)\]/.exec(readlinkSync(`/proc/self/ns/${kind}`))![1]);
-  } catch {
-    return null;
-  }
-}
-
 function readSysctl(name: string): string | null {
   try {
     return readFileSync(`/proc/sys/${name.replaceAll('.', '/')}`, 'utf8').trim();
@@ -79,7 +72,7 @@ export function readHostFacts(): HostFacts {
     boundingCaps: capsFromMask(capBnd),
     hardLimits: parseHardLimits(readFileSync('/proc/self/limits', 'utf8')),
     oomScoreAdj: Number(readFileSync('/proc/self/oom_score_adj', 'utf8')),
-    namespaces: Object.fromEntries(namespaceKinds.map((k) => [k, namespaceInode(k)])) as Record<NamespaceKind, number | null>,
+    namespaces: Object.fromEntries(namespaceKinds.map((k) => [k, namespaceInode('self', k)])) as Record<NamespaceKind, number | null>,
     sysctls: Object.fromEntries(Object.keys(namespacedSysctls).map((k) => [k, readSysctl(k)])),
   };
 }

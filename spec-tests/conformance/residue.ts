@@ -35,6 +35,16 @@ export function isAlive(p: ProcessIdentity): boolean {
   return fields !== undefined && fields[19] === p.startTime && fields[0] !== 'Z';
 }
 
+/** The inode of a process's namespace of `kind` (a /proc/PID/ns name: net, mnt...), or null without one. */
+export function namespaceInode(pid: number | 'self', kind: string): number | null {
+  try {
+    const inode = /\[(\d+)\]/.exec(readlinkSync(`/proc/${pid}/ns/${kind}`))?.[1];
+    return inode === undefined ? null : Number(inode);
+  } catch {
+    return null;
+  }
+}
+
 /** /proc/PID/exe as the process's own mount namespace names it ("/bin/busybox"); '' when unreadable. */
 export function executableOf(pid: number): string {
   try {

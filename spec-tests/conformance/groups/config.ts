@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { spawn } from 'node:child_process';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BundleFile } from '../bundle.js';
 import { clauses } from '../clauses.js';
 import { expectThat, property, type CaseContext } from '../property.js';
+import { namespaceInode } from '../residue.js';
 import { sleep } from '../runtime-driver.js';
 import {
   argsEnvCase,
@@ -279,11 +280,11 @@ export const readonlyPaths = property({
 });
 
 /** A process in new network, IPC and UTS namespaces whose /proc/PID/ns files a config can name. */
-export async function namespaceHolder(ctx: CaseContext): Promise<{ pid: number; inode: (kind: string) => number; stop: () => void }> {
+export async function namespaceHolder(ctx: CaseContext): Promise<{ pid: number; inode: (kind: string) => number | null; stop: () => void }> {
   const child = spawn('unshare', ['--net', '--ipc', '--uts', '/bin/sleep', '600'], { stdio: 'ignore', detached: false });
   const pid = child.pid!;
   // unshare execs sleep once the namespaces exist: wait until its net namespace is not ours.
-  const inode = (kind: string) => Number(/\[(\d+)\]/.exec(readlinkSync(`/proc/${pid}/ns/${probeNamespaceName(kind)}`))?.[1]);
+  const inode = (kind: string) => namespaceInode(pid, probeNamespaceName(kind));
   for (let i = 0; i < 100 && inode('network') === ctx.assets.host.namespaces.net; i++) await sleep(20);
   ctx.runtime.note('config.json joins namespaces of a process the suite started with `unshare --net --ipc --uts sleep 600`; replay makes a new one:');
   ctx.runtime.shell(`unshare --net --ipc --uts /bin/sleep 600 & holder=$!; sleep 0.2; sed -i "s#/proc/[0-9]*/ns/#/proc/$holder/ns/#g" "$here/config.json"; trap 'cleanup; kill $holder' EXIT`);

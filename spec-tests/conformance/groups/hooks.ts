@@ -6,6 +6,7 @@ import { clauses } from '../clauses.js';
 import { expectThat, property, Violation, type CaseContext } from '../property.js';
 import { identify, isAlive, stateEntries } from '../residue.js';
 import { sleep, type Invocation } from '../runtime-driver.js';
+import { describeCall } from './calls.js';
 import { countsCase, expectedAfterFailure, expectedOrder, failureCase, label, phaseOf, type FailureCase, type HookCounts } from './hooks-expect.js';
 import { show } from './probe-run.js';
 
@@ -97,7 +98,6 @@ function readLog(log: string): LogLine[] {
 }
 
 const hookLabels = (lines: LogLine[]) => lines.map((l) => l.label).filter((l) => l !== 'program');
-const describeCall = (i: Invocation) => `exit ${i.exitCode}${i.timedOut ? ' (timed out)' : ''}, stderr ${show(i.stderr.trim().slice(0, 300))}`;
 const describeCounts = (c: HookCounts) => hookKinds.filter((k) => c[k] > 0).map((k) => `${c[k]} ${k}`).join(', ');
 
 /** Runs create, start, kill and delete, returning the log after each; fails on any refused step. */

@@ -2,10 +2,11 @@ import fc from 'fast-check';
 import { existsSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { baseConfig, writeBundle, type OciConfig } from '../bundle.js';
-import { clauses, type Clause } from '../clauses.js';
+import { clauses } from '../clauses.js';
 import { expectThat, property, type CaseContext } from '../property.js';
 import { caseProcesses, cgroupDirsOf, hostMountsUnder, stateEntries } from '../residue.js';
-import { sleep, type Invocation } from '../runtime-driver.js';
+import { sleep } from '../runtime-driver.js';
+import { describeCall, expectRefused } from './calls.js';
 import { badCallArgs, badCalls, mutations, type BadCall, type Mutation } from './invalid-gen.js';
 import { probeArgs, show } from './probe-run.js';
 
@@ -14,13 +15,6 @@ import { probeArgs, show } from './probe-run.js';
  * must fail (non-zero exit, a message on stderr) and leave nothing behind (runtime.md Errors:
  * "as if the operation were never attempted"): no state entry, no process, no cgroup, no mount.
  */
-
-const describeCall = (i: Invocation) => `exit ${i.exitCode}${i.timedOut ? ' (timed out)' : ''}, stderr ${show(i.stderr.trim().slice(0, 300))}`;
-
-function expectRefused(call: Invocation, clause: Clause, what: string): void {
-  expectThat(call.exitCode !== 0 && !call.timedOut, clause, () => `${what}: ${call.timedOut ? 'timed out' : 'exit 0, an error was required'}`);
-  expectThat(call.stderr.trim() !== '', clauses.errorMessage, () => `${what}: exit ${call.exitCode} but nothing on stderr`);
-}
 
 /** The cgroup directories a cgroupsPath would be on this host: one per mounted hierarchy. */
 function cgroupCandidates(cgroupsPath: string): string[] {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { baseConfig, busyboxInRootfs, writeBundle } from '../bundle.js';
 import { clauses } from '../clauses.js';
 import { expectThat, property, type CaseContext } from '../property.js';
-import { containerCgroupDirs, executableOf, existingPaths, hostMountsUnder, identify, isAlive, stateEntries, type ProcessIdentity } from '../residue.js';
+import { containerCgroupDirs, executableOf, existingPaths, hostMountsUnder, identify, isAlive, namespaceInode, stateEntries, type ProcessIdentity } from '../residue.js';
 import { sleep, type ContainerState, type Invocation } from '../runtime-driver.js';
 import { namespaceHolder } from './config.js';
 import { expectation, type Operation, type Presence } from './lifecycle-model.js';
@@ -25,7 +25,7 @@ interface Real {
   bundles: Record<BundleName, string>;
   made: Map<string, { process?: ProcessIdentity; cgroups: string[] }>;
   /** What the sleeper's config uses but create did not make: delete must leave it as it was. */
-  preexisting: { boundDir: string; boundFile: string; boundText: string; netnsHolder: number; netnsInode: number; netnsOf: () => number };
+  preexisting: { boundFile: string; boundText: string; netnsHolder: number; netnsInode: number | null };
 }
 
 const presence = (m: Model, id: string): Presence => m.containers.get(id)?.status ?? 'absent';
@@ -180,12 +180,7 @@ class LifecycleCommand implements fc.AsyncCommand<Model, Real> {
     const p = r.preexisting;
     const boundText = existsSync(p.boundFile) ? readFileSync(p.boundFile, 'utf8') : undefined;
     expectThat(boundText === p.boundText, clauses.deleteResources, () => `delete ${this.id} changed ${p.boundFile}, in a host directory the config binds but create did not make: it ${boundText === undefined ? 'is gone' : `holds ${JSON.stringify(boundText)}`}`);
-    let netns: number | undefined;
-    try {
-      netns = p.netnsOf();
-    } catch {
-      netns = undefined;
-    }
+    const netns = namespaceInode(p.netnsHolder, 'net');
     expectThat(netns === p.netnsInode, clauses.deleteResources, () => `delete ${this.id} ended the network namespace the sleeper's config joins by path (process ${p.netnsHolder}'s), which create did not make`);
   }
 }
@@ -223,7 +218,8 @@ function stateMachine(id: string, title: string, spareCreated: boolean) {
       // namespace by path, both made before create.
       const boundDir = join(ctx.dir, 'kept');
       mkdirSync(boundDir);
-      writeFileSync(join(boundDir, 'data'), 'made before create\n');
+      const boundText = 'made before create\n';
+      writeFileSync(join(boundDir, 'data'), boundText);
       const holder = await namespaceHolder(ctx);
       try {
         const sleeperConfig = config(['/bin/sh', '-c', "trap 'exit 0' TERM; while :; do /bin/sleep 1 & wait $!; done"]);
@@ -231,14 +227,7 @@ function stateMachine(id: string, title: string, spareCreated: boolean) {
         sleeperConfig.linux!.namespaces = sleeperConfig.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: `/proc/${holder.pid}/ns/net` } : n));
         const sleeper = writeBundle(ctx.dir, sleeperConfig, ctx.assets, [{ path: 'rootfs/kept' }]);
         const quick = writeBundle(join(ctx.dir, 'quick'), config(['/bin/sh', '-c', 'exit 0']), ctx.assets);
-        const preexisting = {
-          boundDir,
-          boundFile: join(boundDir, 'data'),
-          boundText: 'made before create\n',
-          netnsHolder: holder.pid,
-          netnsInode: holder.inode('network'),
-          netnsOf: () => holder.inode('network'),
-        };
+        const preexisting = { boundFile: join(boundDir, 'data'), boundText, netnsHolder: holder.pid, netnsInode: holder.inode('network') };
         const real: Real = { ctx, bundles: { sleeper: realpathSync(sleeper), quick: realpathSync(quick) }, made: new Map(), preexisting };
         await fc.asyncModelRun(() => ({ model: { containers: new Map() }, real }), cmds);
       } finally {

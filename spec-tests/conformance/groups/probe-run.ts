@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { baseConfig, probeInRootfs, writeBundle, type BundleFile, type OciConfig } from '../bundle.js';
 import { clauses } from '../clauses.js';
 import { expectThat, type CaseContext } from '../property.js';
-import type { Invocation } from '../runtime-driver.js';
+import { describeCall } from './calls.js';
 
 /**
  * What berth-probe (native/probe.c) prints: the fields the config properties read. Declared
@@ -31,8 +31,6 @@ export interface ProbeReport {
   errors: Record<string, string>;
   writes: Record<string, string>;
 }
-
-const describeCall = (i: Invocation) => `exit ${i.exitCode}${i.timedOut ? ' (timed out)' : ''}, stderr ${JSON.stringify(i.stderr.trim().slice(0, 400))}`;
 
 /** The probe's command line: its options, then `--` and any plain arguments a case adds. */
 export function probeArgs(options: readonly string[] = [], extra: readonly string[] = []): string[] {

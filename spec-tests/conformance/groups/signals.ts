@@ -6,7 +6,8 @@ import { baseConfig, probeInRootfs, writeBundle } from '../bundle.js';
 import { clauses } from '../clauses.js';
 import { expectThat, property, type CaseContext } from '../property.js';
 import { executableOf } from '../residue.js';
-import { sleep, type Invocation } from '../runtime-driver.js';
+import { sleep } from '../runtime-driver.js';
+import { describeCall } from './calls.js';
 import { show } from './probe-run.js';
 
 /**
@@ -19,8 +20,6 @@ import { show } from './probe-run.js';
 const trappable = ['HUP', 'INT', 'QUIT', 'USR1', 'USR2', 'ALRM', 'TERM'] as const;
 type Trappable = (typeof trappable)[number];
 const signalNumber = (name: string) => constants.signals[`SIG${name}` as NodeJS.Signals];
-
-const describeCall = (i: Invocation) => `exit ${i.exitCode}${i.timedOut ? ' (timed out)' : ''}, stderr ${show(i.stderr.trim().slice(0, 300))}`;
 
 /** Whether every signal in `names` is caught by process `pid` (SigCgt in /proc/PID/status). */
 function catches(pid: number, names: readonly string[]): boolean {

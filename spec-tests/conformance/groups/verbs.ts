@@ -1,11 +1,12 @@
 import fc from 'fast-check';
-import { readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { baseConfig, defaultCapabilities, probeInRootfs, writeBundle } from '../bundle.js';
 import { clauses } from '../clauses.js';
 import { expectThat, property, type CaseContext } from '../property.js';
-import { controllerDirOf, stateEntries } from '../residue.js';
+import { controllerDirOf, namespaceInode, stateEntries } from '../residue.js';
 import { sleep, type Invocation } from '../runtime-driver.js';
+import { describeCall, expectRefused } from './calls.js';
 import { show, type ProbeReport } from './probe-run.js';
 
 /**
@@ -15,13 +16,14 @@ import { show, type ProbeReport } from './probe-run.js';
  * clauses are runc's documented behaviour, which managers rely on.
  */
 
-const describeCall = (i: Invocation) => `exit ${i.exitCode}${i.timedOut ? ' (timed out)' : ''}, stderr ${show(i.stderr.trim().slice(0, 300))}`;
-
-/** Creates and starts c1 from `args`, and returns its pid: the precondition every case here shares. */
-async function runningContainer(ctx: CaseContext, args: string[], files: { path: string; content?: string }[] = []): Promise<number> {
+/**
+ * Creates and starts c1 from `args`, and returns its pid: the precondition every case here shares.
+ * With `marks`, the bundle's marks/ is bound at /marks, for the program to leave traces the suite reads.
+ */
+async function runningContainer(ctx: CaseContext, args: string[], options: { marks?: boolean } = {}): Promise<number> {
   const config = baseConfig(ctx.assets.ociVersion, args);
-  if (files.some((f) => f.path === 'marks')) config.mounts!.push({ destination: '/marks', type: 'none', source: join(ctx.dir, 'marks'), options: ['bind', 'rw'] });
-  writeBundle(ctx.dir, config, ctx.assets, files);
+  if (options.marks) config.mounts!.push({ destination: '/marks', type: 'none', source: join(ctx.dir, 'marks'), options: ['bind', 'rw'] });
+  writeBundle(ctx.dir, config, ctx.assets, options.marks ? [{ path: 'marks' }, { path: 'rootfs/marks' }] : []);
   const rt = ctx.runtime;
   const created = await rt.create('c1', ctx.dir);
   expectThat(created.exitCode === 0, clauses.createApplies, () => `create failed: ${describeCall(created)}`);
@@ -41,23 +43,10 @@ async function stopAndDelete(ctx: CaseContext): Promise<void> {
   expectThat(deleted.exitCode === 0, clauses.deleteResources, () => `delete of the stopped container failed: ${describeCall(deleted)}`);
 }
 
-function expectRefusal(call: Invocation, clause: typeof clauses.execNotRunning, what: string): void {
-  expectThat(call.exitCode !== 0 && !call.timedOut, clause, () => `${what}: ${call.timedOut ? 'timed out' : 'exit 0, an error was required'}`);
-  expectThat(call.stderr.trim() !== '', clauses.errorMessage, () => `${what}: exit ${call.exitCode} but nothing on stderr`);
-}
-
 // ---- exec ----
 
 /** The namespace kinds the probe reports, by their /proc/PID/ns names. */
 const namespaceKinds = ['user', 'mnt', 'pid', 'net', 'ipc', 'uts', 'cgroup', 'time'] as const;
-
-function namespaceInode(pid: number, kind: string): number | null {
-  try {
-    return Number(/\[(\d+)\]/.exec(readlinkSync(`/proc/${pid}/ns/${kind}`))?.[1] ?? NaN);
-  } catch {
-    return null;
-  }
-}
 
 export interface ExecCase {
   /** `--process FILE` (an OCI process) or the container's own process changed by flags. */
@@ -164,27 +153,21 @@ export const execRefused = property({
     const command = [probeInRootfs, '--write', '/marks/ran', 'yes'];
     if (c === 'unknown') {
       const call = await rt.exec('c1', [], command);
-      expectRefusal(call, clauses.execNotRunning, 'exec c1 with no container c1');
+      expectRefused(call, clauses.execNotRunning, 'exec c1 with no container c1');
       const entries = stateEntries(rt.root, rt.id('c1'));
       expectThat(entries.length === 0, clauses.execNotRunning, () => `the refused exec left state entries: ${entries.join(', ')}`);
       return;
     }
-    await runningContainer(ctx, [probeInRootfs, '--sleep', '600'], [{ path: 'marks' }, { path: 'rootfs/marks' }]);
+    await runningContainer(ctx, [probeInRootfs, '--sleep', '600'], { marks: true });
     await rt.kill('c1', 'KILL');
     const stopped = await rt.waitForStatus('c1', ['stopped']);
     expectThat(stopped?.status === 'stopped', clauses.stateStatus, () => `after kill KILL, state says ${show(stopped?.status)} 10 s later`);
     const before = (await rt.state('c1')).stdout;
     const call = await rt.exec('c1', [], command);
-    expectRefusal(call, clauses.execNotRunning, 'exec in the stopped c1');
+    expectRefused(call, clauses.execNotRunning, 'exec in the stopped c1');
     const after = (await rt.state('c1')).stdout;
     expectThat(after === before, clauses.execNotRunning, () => `the refused exec changed state: ${before.trim()} became ${after.trim()}`);
-    let ran = false;
-    try {
-      ran = statSync(marker).isFile();
-    } catch {
-      // not written: nothing ran
-    }
-    expectThat(!ran, clauses.execNotRunning, () => 'the refused exec ran the process anyway');
+    expectThat(!existsSync(marker), clauses.execNotRunning, () => 'the refused exec ran the process anyway');
     const deleted = await rt.delete('c1');
     expectThat(deleted.exitCode === 0, clauses.deleteResources, () => `delete of the stopped container failed: ${describeCall(deleted)}`);
   },
@@ -200,25 +183,19 @@ export const execPaused = property({
   describe: () => 'pause c1, then exec c1 …probe',
   check: async (_c: null, ctx) => {
     const rt = ctx.runtime;
-    await runningContainer(ctx, [probeInRootfs, '--sleep', '600'], [{ path: 'marks' }, { path: 'rootfs/marks' }]);
+    await runningContainer(ctx, [probeInRootfs, '--sleep', '600'], { marks: true });
     const paused = await rt.pause('c1');
     expectThat(paused.exitCode === 0, clauses.pauseResume, () => `pause of the running container failed: ${describeCall(paused)}`);
     const before = (await rt.state('c1')).stdout;
     const call = await rt.exec('c1', [], [probeInRootfs, '--write', '/marks/ran', 'yes']);
-    expectRefusal(call, clauses.execPaused, 'exec in the paused c1');
+    expectRefused(call, clauses.execPaused, 'exec in the paused c1');
     const after = (await rt.state('c1')).stdout;
     expectThat(after === before, clauses.execPaused, () => `the refused exec changed state: ${before.trim()} became ${after.trim()}`);
     const resumed = await rt.resume('c1');
     expectThat(resumed.exitCode === 0, clauses.pauseResume, () => `resume of the paused container failed: ${describeCall(resumed)}`);
     // Had the refused exec left a frozen process behind, it would run now.
     await sleep(300);
-    let ran = false;
-    try {
-      ran = statSync(join(ctx.dir, 'marks', 'ran')).isFile();
-    } catch {
-      // not written: nothing ran
-    }
-    expectThat(!ran, clauses.execPaused, () => 'the refused exec left its process behind: it ran once the container was resumed');
+    expectThat(!existsSync(join(ctx.dir, 'marks', 'ran')), clauses.execPaused, () => 'the refused exec left its process behind: it ran once the container was resumed');
     await stopAndDelete(ctx);
   },
 });
@@ -273,7 +250,7 @@ export const pauseResume = property({
   check: async (ops: PauseOp[], ctx) => {
     const rt = ctx.runtime;
     const marks = join(ctx.dir, 'marks');
-    await runningContainer(ctx, ['/bin/sh', '-c', 'while :; do echo . >> /marks/ticks; sleep 0.1; done'], [{ path: 'marks' }, { path: 'rootfs/marks' }]);
+    await runningContainer(ctx, ['/bin/sh', '-c', 'while :; do echo . >> /marks/ticks; sleep 0.1; done'], { marks: true });
     expectThat(await progresses(marks, 5000), clauses.startRuns, () => 'the running program wrote nothing to /marks/ticks in 5 s');
     let status: 'running' | 'paused' = 'running';
     for (const [n, op] of ops.entries()) {
@@ -285,7 +262,7 @@ export const pauseResume = property({
       if (expected.ok) {
         expectThat(call.exitCode === 0, clause, () => `${where}: ${describeCall(call)}, it must succeed`);
       } else {
-        expectRefusal(call, clause, where);
+        expectRefused(call, clause, where);
         const after = (await rt.state('c1')).stdout;
         expectThat(after === before, clause, () => `${where} was refused but changed state: ${before.trim()} became ${after.trim()}`);
       }
@@ -346,23 +323,22 @@ function resourcesJson(u: ResourceUpdate): Record<string, unknown> {
 /** runc's cgroup v2 conversion of cpu shares (2..262144) to cpu.weight (1..10000). */
 export const sharesToWeight = (shares: number) => 1 + Math.floor(((shares - 2) * 9999) / 262142);
 
-/** The value the container's cgroup holds for a resource, as the file says it (v1 or v2 spelling). */
-function readResource(pid: number, resource: 'memory' | 'pids' | 'cpuShares'): { value: string; file: string } | undefined {
-  const controller = resource === 'cpuShares' ? 'cpu' : resource;
-  const cgroup = controllerDirOf(pid, controller);
+type Resource = 'memory' | 'pids' | 'cpuShares';
+
+/** The cgroup file holding a resource for process `pid` (v1 or v2 spelling), or undefined when its controller is missing. */
+function resourceFile(pid: number, resource: Resource): { path: string; version: 1 | 2 } | undefined {
+  const cgroup = controllerDirOf(pid, resource === 'cpuShares' ? 'cpu' : resource);
   if (!cgroup) return undefined;
   const name = cgroup.version === 1 ? { memory: 'memory.limit_in_bytes', pids: 'pids.max', cpuShares: 'cpu.shares' }[resource] : { memory: 'memory.max', pids: 'pids.max', cpuShares: 'cpu.weight' }[resource];
-  const file = join(cgroup.dir, name);
+  return { path: join(cgroup.dir, name), version: cgroup.version };
+}
+
+function readValue(path: string | undefined): string | undefined {
   try {
-    return { value: readFileSync(file, 'utf8').trim(), file };
+    return path === undefined ? undefined : readFileSync(path, 'utf8').trim();
   } catch {
     return undefined;
   }
-}
-
-function expectedText(pid: number, resource: 'memory' | 'pids' | 'cpuShares', value: number): string {
-  const v2 = controllerDirOf(pid, resource === 'cpuShares' ? 'cpu' : resource)?.version === 2;
-  return resource === 'cpuShares' && v2 ? String(sharesToWeight(value)) : String(value);
 }
 
 export const updateResources = property({
@@ -376,8 +352,8 @@ export const updateResources = property({
   check: async (updates: ResourceUpdate[], ctx) => {
     const pid = await runningContainer(ctx, [probeInRootfs, '--sleep', '600']);
     const resources = ['memory', 'pids', 'cpuShares'] as const;
-    const initial = Object.fromEntries(resources.map((r) => [r, readResource(pid, r)?.value]));
-    const wanted: Record<string, string | undefined> = { ...initial };
+    const files = Object.fromEntries(resources.map((r) => [r, resourceFile(pid, r)])) as Record<Resource, ReturnType<typeof resourceFile>>;
+    const wanted = Object.fromEntries(resources.map((r) => [r, readValue(files[r]?.path)])) as Record<Resource, string | undefined>;
     for (const [n, u] of updates.entries()) {
       let call: Invocation;
       if (u.via === 'resources-file') {
@@ -395,12 +371,14 @@ export const updateResources = property({
       expectThat(call.exitCode === 0, clauses.updateResources, () => `${describeUpdate(u)} failed: ${describeCall(call)}`);
       for (const r of resources) {
         const value = u[r];
-        if (value !== undefined) wanted[r] = expectedText(pid, r, value);
+        // cgroup v2 spells cpu shares as cpu.weight.
+        if (value !== undefined) wanted[r] = String(r === 'cpuShares' && files[r]?.version === 2 ? sharesToWeight(value) : value);
       }
       for (const r of resources) {
-        const seen = readResource(pid, r);
-        expectThat(seen !== undefined || wanted[r] === undefined, clauses.updateResources, () => `after ${describeUpdate(u)}, the container's cgroup has no ${r} file to hold ${wanted[r]}`);
-        expectThat(seen?.value === wanted[r], clauses.updateResources, () => `after ${describeUpdate(u)}, ${seen?.file} holds ${show(seen?.value)}, not ${show(wanted[r])}${u[r] === undefined ? ' (update was not given it, so it must stay as it was)' : ''}`);
+        const file = files[r];
+        expectThat(file !== undefined || wanted[r] === undefined, clauses.updateResources, () => `after ${describeUpdate(u)}, the container's cgroup has no ${r} file to hold ${wanted[r]}`);
+        const seen = readValue(file?.path);
+        expectThat(seen === wanted[r], clauses.updateResources, () => `after ${describeUpdate(u)}, ${file?.path} holds ${show(seen)}, not ${show(wanted[r])}${u[r] === undefined ? ' (update was not given it, so it must stay as it was)' : ''}`);
       }
     }
     const state = (await ctx.runtime.stateOf('c1')).state;
