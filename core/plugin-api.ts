@@ -16,6 +16,7 @@ export type {
   JsonObject,
   PayloadHandler,
   PayloadHandlerDescriptor,
+  PassedFds,
   PayloadLaunch,
   PlanContext,
   UndoRegistrar,
@@ -29,6 +30,7 @@ export type { Logger } from './log/logger.js';
 export { describeCause, RuntimeError, type Diagnostic, type ErrorKind } from './errors/runtime-error.js';
 export { pointerOf } from './spec/json-pointer.js';
 export { signalIfAlive, waitGone } from './lifecycle/process-control.js';
+export { noPassedFds, passedFdStdio, releasePassedFds } from './lifecycle/passed-fds.js';
 export { rpcCodeOf, kindOfRpcCode } from './errors/exit-codes.js';
 export { unsupportedVerb, type OptionalVerb } from './backend/optional-verbs.js';
 export { linuxCapabilities } from './spec/capabilities.js';

@@ -154,6 +154,7 @@ static const char *op_name(uint32_t code) {
     case BERTH_OP_JOIN_NAMESPACES: return "JOIN_NAMESPACES";
     case BERTH_OP_EXEC_STATUS_PIPE: return "EXEC_STATUS_PIPE";
     case BERTH_OP_WAIT_EXEC: return "WAIT_EXEC";
+    case BERTH_OP_CLOSE_INHERITED_FDS: return "CLOSE_INHERITED_FDS";
     default: return "UNKNOWN";
     }
 }
@@ -499,6 +500,36 @@ static int connect_unix(const char *path) {
     return fd;
 }
 
+/* Whether container fd `fd` is one of the gaps CLOSE_FDS lists after its count (args 1..). */
+static int is_gap(const op_t *op, int fd) {
+    for (uint32_t a = 1; a < op->argc; a++)
+        if ((int)N(op, a) == fd) return 1;
+    return 0;
+}
+
+/*
+ * chdir to the process's cwd, resolved inside its root (the container's, after pivot_root or a
+ * joined mount namespace): a symlink cannot lead out and a /proc magic link is refused, since
+ * /proc/self/fd/N names whatever fd N is, and a host fd there is a way out (CVE-2024-21626).
+ * Then, as runc since that fix, getcwd(2) must name a path under the root: the kernel prefixes
+ * "(unreachable)" to a directory outside it.
+ */
+static void chdir_in_root(const char *cwd) {
+    int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0) fail(errno, "open / to resolve the cwd %s", cwd);
+    int dir = openat2_in_root(root, cwd, O_PATH | O_DIRECTORY);
+    if (dir < 0 && errno == ELOOP)
+        fail(errno, "cwd %s: refused: resolving it inside the container's root meets a /proc magic link (such as /proc/self/fd/N) or a symlink loop", cwd);
+    if (dir < 0) fail(errno, "chdir to cwd %s", cwd);
+    if (fchdir(dir) < 0) fail(errno, "chdir to cwd %s", cwd);
+    close(dir);
+    close(root);
+    char where[PATH_MAX];
+    long n = syscall(SYS_getcwd, where, sizeof where);
+    if (n < 0) fail(errno, "cwd %s: cannot verify the working directory", cwd);
+    if (where[0] != '/') fail(0, "cwd %s: refused: the working directory is outside the container's root (%s)", cwd, where);
+}
+
 /* ---- libseccomp, loaded with dlopen as crun does: no headers or -dev package needed ---- */
 
 struct scmp_arg_cmp {
@@ -808,7 +839,7 @@ static void run_op(const op_t *op) {
         umask((mode_t)N(op, 0));
         break;
     case BERTH_OP_CHDIR:
-        if (chdir(S(op, 0)) < 0) fail(errno, "chdir to cwd %s", S(op, 0));
+        chdir_in_root(S(op, 0));
         break;
     case BERTH_OP_IOPRIO:
         if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (int)((N(op, 0) << 13) | N(op, 1))) < 0) fail(errno, "ioprio_set");
@@ -832,23 +863,33 @@ static void run_op(const op_t *op) {
         break;
     }
     case BERTH_OP_CLOSE_FDS: {
-        int preserved = (int)N(op, 0);
+        int passed = (int)N(op, 0);
         int keep = -1;
         if (status_fd != STATUS_FD) {
-            /* exec's status pipe stays, close-on-exec, above the preserved fds' old and new places. An
+            /* exec's status pipe stays, close-on-exec, above the passed fds' old and new places. An
              * RLIMIT_NOFILE too low for that drops it: a failing EXEC then says so on stderr, as at create. */
-            keep = fcntl(status_fd, F_DUPFD_CLOEXEC, PRESERVE_BASE + preserved);
+            keep = fcntl(status_fd, F_DUPFD_CLOEXEC, PRESERVE_BASE + passed);
             close(status_fd);
             status_fd = keep;
         }
-        for (int i = 0; i < preserved; i++)
-            if (dup2(PRESERVE_BASE + i, 3 + i) < 0) fail(errno, "move preserved fd %d to %d", PRESERVE_BASE + i, 3 + i);
+        /* Ascending: a move's target (3+i) is never the source of a later one (6+j, j > i). */
+        for (int i = 0; i < passed; i++)
+            if (!is_gap(op, 3 + i) && dup2(PRESERVE_BASE + i, 3 + i) < 0) fail(errno, "move passed fd %d to %d", PRESERVE_BASE + i, 3 + i);
+        /* A gap stays closed: whatever the helper opened there is not the caller's. */
+        for (uint32_t a = 1; a < op->argc; a++) close((int)N(op, a));
         if (keep >= 0) {
-            close_fds(3 + (unsigned)preserved, (unsigned)keep - 1);
+            close_fds(3 + (unsigned)passed, (unsigned)keep - 1);
             close_fds((unsigned)keep + 1, ~0U);
         } else {
-            close_fds(3 + (unsigned)preserved, ~0U);
+            close_fds(3 + (unsigned)passed, ~0U);
         }
+        break;
+    }
+    case BERTH_OP_CLOSE_INHERITED_FDS: {
+        /* Before anything else: only stdio, the control fds and the caller's passed fds stay. */
+        unsigned passed = (unsigned)N(op, 0);
+        close_fds(PRESERVE_BASE + passed, ~0U);
+        for (uint32_t a = 1; a < op->argc; a++) close(PRESERVE_BASE + (int)N(op, a) - 3);
         break;
     }
     case BERTH_OP_EXEC: {
@@ -1235,6 +1276,8 @@ static int enter(int argc, char **argv) {
         dprintf(2, "usage: berth-helper enter PID PATH ARGV0 [ARG...]\n");
         return 126;
     }
+    /* A hook gets stdio only, whatever berth was started with. */
+    close_fds(3, ~0U);
     const char *pid = argv[2];
     static const struct { const char *name; int type; } order[] = {
         {"user", CLONE_NEWUSER}, {"cgroup", CLONE_NEWCGROUP}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
@@ -1309,6 +1352,7 @@ static int device_filter(int argc, char **argv) {
         dprintf(2, "usage: berth-helper device-filter CGROUP-DIR < program\n");
         return 2;
     }
+    close_fds(3, ~0U);
     const char *dir_path = argv[2];
     /* A cgroup program has at most 1M instructions of 8 bytes. */
     size_t cap = (size_t)8 << 20, len = 0;

@@ -16,14 +16,32 @@ import type { Diagnostic } from '../errors/runtime-error.js';
 
 export type JsonObject = Record<string, unknown>;
 
+/**
+ * The caller's fds that go to the container process: LISTEN_FDS (create and run) then
+ * --preserve-fds, as berth found them when it started (core/cli/caller-fds.ts). Every other fd
+ * the caller had open was closed then, so nothing else of the caller reaches any process berth
+ * starts. Spawn with `passedFdStdio` and call `releasePassedFds` once the process that passes
+ * them on has them, so that hooks started later do not inherit them.
+ */
+export interface PassedFds {
+  /** The caller's fds 3 .. 3+count-1. */
+  count: number;
+  /** How many of them are LISTEN_FDS ones (create and run): the container is told so in its env. */
+  listen: number;
+  /** Numbers in that range the caller did not have open: they stay closed in the container. */
+  gaps: readonly number[];
+}
+
 /** The flags of `create` that a backend honours. */
 export interface CreateOptions {
   consoleSocket?: string;
   /** Use MS_MOVE + chroot instead of pivot_root (for ramfs roots). */
   noPivot: boolean;
   noNewKeyring: boolean;
-  /** Pass fds 3 .. 3+N-1 from the caller to the container process. */
+  /** --preserve-fds N: pass the caller's next N fds (after LISTEN_FDS ones) to the container process. */
   preserveFds: number;
+  /** The fds that are passed, LISTEN_FDS ones included. */
+  passedFds: PassedFds;
   /** --systemd-cgroup: cgroupsPath is `slice:prefix:name`. */
   systemdCgroup: boolean;
   rootless: boolean;
@@ -123,8 +141,10 @@ export interface ExecRequest {
   detach: boolean;
   /** With process.terminal: where the pty master goes (runc's protocol). */
   consoleSocket?: string;
-  /** Pass fds 3 .. 3+N-1 from the caller. */
+  /** --preserve-fds N: pass the caller's fds 3 .. 3+N-1. */
   preserveFds: number;
+  /** The fds that are passed (count N, and the gaps among them). */
+  passedFds: PassedFds;
   /** --cgroup: `path` (v2) or `controller[,controller]:path` entries, relative to the container's cgroup. */
   cgroups: string[];
 }

@@ -1,3 +1,4 @@
+import type { PassedFds } from '../backend/backend.js';
 import type { FlagValues, GlobalOptions } from './parse-argv.js';
 
 /** What a command handler gets: its parsed arguments and where to write. No process.exit here. */
@@ -9,6 +10,8 @@ export interface CommandContext {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   version: string;
+  /** The caller's fds that create, run and exec pass on, as the bin entry found them (caller-fds.ts). */
+  passedFds?: PassedFds;
 }
 
 /** What every command module exports as `command`: resolves to the exit code. */

@@ -3,6 +3,7 @@ import { exitCodeOf } from '../errors/exit-codes.js';
 import { formatLogLine } from '../errors/log-line.js';
 import { appendFileSync, writeSync } from 'node:fs';
 import { implementedOciVersion } from '../spec/oci-version.js';
+import type { PassedFds } from '../backend/backend.js';
 import type { CommandContext, CommandHandler } from './command-context.js';
 import { command as list } from './commands/list.js';
 import { command as state } from './commands/state.js';
@@ -44,7 +45,7 @@ export interface Io {
  * Writes go straight to fds 1 and 2: touching process.stdout on a pipe (how managers call
  * berth) builds a net.Socket and loads node:net, ~5 ms for a few hundred bytes.
  */
-const processIo: Io = {
+export const processIo: Io = {
   stdout: (text) => writeAll(1, text),
   stderr: (text) => writeAll(2, text),
   cwd: process.cwd(),
@@ -65,12 +66,17 @@ function writeAll(fd: number, text: string): void {
   }
 }
 
-/** Run one berth invocation; resolves to the exit code. The bin entry is the only exit site. */
-export async function main(argv: readonly string[], version: string, io: Io = processIo): Promise<number> {
+/**
+ * Run one berth invocation; resolves to the exit code. The bin entry is the only exit site.
+ * `passedFds`: what the bin entry found of the caller's fds (caller-fds.ts), or why it refused;
+ * without it (berth used as a library) the fds --preserve-fds names are taken as they are.
+ */
+export async function main(argv: readonly string[], version: string, io: Io = processIo, passedFds?: PassedFds | Error): Promise<number> {
   let globals: GlobalOptions | undefined;
   try {
     globals = parseGlobals(argv);
     const parsed = parseArgv(argv);
+    if (passedFds instanceof Error) throw passedFds;
     if (parsed.kind === 'version') {
       io.stdout(`berth version ${version}\nspec: ${implementedOciVersion}\nnode: ${process.version}\n`);
       return 0;
@@ -81,7 +87,7 @@ export async function main(argv: readonly string[], version: string, io: Io = pr
       return 0;
     }
     const handler = (await handlers[parsed.command]!()).command;
-    const ctx: CommandContext = { globals: parsed.globals, flags: parsed.flags, args: parsed.args, cwd: io.cwd, stdout: io.stdout, stderr: io.stderr, version };
+    const ctx: CommandContext = { globals: parsed.globals, flags: parsed.flags, args: parsed.args, cwd: io.cwd, stdout: io.stdout, stderr: io.stderr, version, passedFds };
     return await handler(ctx);
   } catch (e) {
     return reportFailure(e, globals, io);

@@ -13,7 +13,7 @@ let f: ReturnType<typeof engineFixture>;
 afterEach(() => f?.cleanup());
 
 const shell = (script: string): Process => ({ cwd: '/', user: { uid: 0, gid: 0 }, env: ['PATH=/usr/bin:/bin'], args: ['/bin/sh', '-c', script] });
-const options = (process: Process, over: Partial<ExecOptions> = {}): ExecOptions => ({ process, where: 'exec flags', detach: false, preserveFds: 0, cgroups: [], ignorePaused: false, ...over });
+const options = (process: Process, over: Partial<ExecOptions> = {}): ExecOptions => ({ process, where: 'exec flags', detach: false, preserveFds: 0, passedFds: { count: 0, listen: 0, gaps: [] }, cgroups: [], ignorePaused: false, ...over });
 const stateText = (id: string) => formatState(queryState(f.store, id));
 
 describe('exec', () => {
@@ -47,8 +47,8 @@ describe('exec', () => {
   it('passes the request through to the backend without berth\'s own options', async () => {
     f = engineFixture();
     await f.container('e4');
-    await f.exec.exec('e4', options(shell('true'), { consoleSocket: '/tmp/none.sock', preserveFds: 0, cgroups: ['memory:sub'], pidFile: join(f.dir, 'p') }));
-    expect(f.backend.calls.at(-1)!.detail).toEqual({ process: shell('true'), detach: false, consoleSocket: '/tmp/none.sock', preserveFds: 0, cgroups: ['memory:sub'] });
+    await f.exec.exec('e4', options(shell('true'), { consoleSocket: '/tmp/none.sock', preserveFds: 0, passedFds: { count: 0, listen: 0, gaps: [] }, cgroups: ['memory:sub'], pidFile: join(f.dir, 'p') }));
+    expect(f.backend.calls.at(-1)!.detail).toEqual({ process: shell('true'), detach: false, consoleSocket: '/tmp/none.sock', preserveFds: 0, passedFds: { count: 0, listen: 0, gaps: [] }, cgroups: ['memory:sub'] });
   });
 
   it('is allowed in a created container, as in runc', async () => {

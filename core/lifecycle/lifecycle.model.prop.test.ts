@@ -190,7 +190,7 @@ class ExecCmd implements fc.AsyncCommand<Model, Real> {
   async run(m: Model, r: Real) {
     const status = m.status.get(this.id);
     const process = { cwd: '/', user: { uid: 0, gid: 0 }, env: ['PATH=/usr/bin:/bin'], args: ['/bin/sh', '-c', `exit ${this.exitStatus}`] };
-    const op = () => r.f.exec.exec(this.id, { process, where: 'exec flags', detach: false, preserveFds: 0, cgroups: [], ignorePaused: false });
+    const op = () => r.f.exec.exec(this.id, { process, where: 'exec flags', detach: false, preserveFds: 0, passedFds: { count: 0, listen: 0, gaps: [] }, cgroups: [], ignorePaused: false });
     if (status === undefined) return void expect(await outcome(op())).toBe('CONTAINER_NOT_FOUND');
     if (status === 'paused' || status === 'stopped') return expectRefusedWithoutChange(r.f, this.id, op(), 'INVALID_STATE');
     const before = stateText(r.f, this.id);

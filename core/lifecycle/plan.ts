@@ -26,7 +26,7 @@ export class PlanOperation {
       bundle: loaded.bundle,
       rootfs: loaded.rootfs,
       spec: loaded.spec,
-      options: { noPivot: false, noNewKeyring: false, preserveFds: 0, foreground: false, systemdCgroup: this.runtime.systemdCgroup, rootless: this.runtime.rootless },
+      options: { noPivot: false, noNewKeyring: false, preserveFds: 0, passedFds: { count: 0, listen: 0, gaps: [] }, foreground: false, systemdCgroup: this.runtime.systemdCgroup, rootless: this.runtime.rootless },
     });
     return { backend: choice.name, ...(choice.payload ? { payload: choice.payload } : {}), reason: choice.reason, plan };
   }

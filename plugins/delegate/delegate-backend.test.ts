@@ -24,7 +24,7 @@ const baseSpec: Spec = {
 /** What start (the widest of the steps after create) receives. */
 type Existing = Parameters<Backend['start']>[0];
 
-const noOptions: CreateOptions = { noPivot: false, noNewKeyring: false, preserveFds: 0, systemdCgroup: false, rootless: false, foreground: false };
+const noOptions: CreateOptions = { noPivot: false, noNewKeyring: false, preserveFds: 0, passedFds: { count: 0, listen: 0, gaps: [] }, systemdCgroup: false, rootless: false, foreground: false };
 
 describe('delegatedConfig: the private config the delegated runtime gets', () => {
   const config = delegatedConfig(baseSpec, '/bundles/b/rootfs', '/bundles/b');
@@ -65,7 +65,7 @@ describe('createArgs: runc create command line', () => {
   });
 
   it('passes on every create flag berth received', () => {
-    const args = createArgs(paths, 'c1', { ...noOptions, consoleSocket: '/tmp/console.sock', noPivot: true, noNewKeyring: true, preserveFds: 2, systemdCgroup: true });
+    const args = createArgs(paths, 'c1', { ...noOptions, consoleSocket: '/tmp/console.sock', noPivot: true, noNewKeyring: true, preserveFds: 2, passedFds: { count: 2, listen: 0, gaps: [] }, systemdCgroup: true });
     expect(args.slice(0, 7)).toEqual(['--root', paths.root, '--log', paths.log, '--log-format', 'json', '--systemd-cgroup']);
     expect(args.slice(args.indexOf('create'))).toEqual([
       'create', '--bundle', paths.bundle, '--pid-file', paths.pidFile,
@@ -77,7 +77,7 @@ describe('createArgs: runc create command line', () => {
 describe('execArgs: runc exec command line', () => {
   const paths = privatePaths('/run/berth/c1');
   const files = { process: '/run/berth/c1/delegate-exec-1.json', pidFile: '/run/berth/c1/delegate-exec-1.pid' };
-  const request: ExecRequest = { process: { cwd: '/', user: { uid: 0, gid: 0 }, args: ['sh'] }, detach: false, preserveFds: 0, cgroups: [] };
+  const request: ExecRequest = { process: { cwd: '/', user: { uid: 0, gid: 0 }, args: ['sh'] }, detach: false, preserveFds: 0, passedFds: { count: 0, listen: 0, gaps: [] }, cgroups: [] };
 
   it('gives the process as a file and asks for a pid file, with the id last', () => {
     expect(execArgs(paths, 'c1', request, files)).toEqual([
@@ -87,7 +87,7 @@ describe('execArgs: runc exec command line', () => {
   });
 
   it('passes --detach, --console-socket, --preserve-fds and every --cgroup in order', () => {
-    const args = execArgs(paths, 'c1', { ...request, detach: true, consoleSocket: '/tmp/tty.sock', preserveFds: 2, cgroups: ['memory:sub', 'pids:other'] }, files);
+    const args = execArgs(paths, 'c1', { ...request, detach: true, consoleSocket: '/tmp/tty.sock', preserveFds: 2, passedFds: { count: 2, listen: 0, gaps: [] }, cgroups: ['memory:sub', 'pids:other'] }, files);
     expect(args.slice(args.indexOf('exec'))).toEqual([
       'exec', '--process', files.process, '--detach', '--pid-file', files.pidFile,
       '--console-socket', '/tmp/tty.sock', '--preserve-fds', '2', '--cgroup', 'memory:sub', '--cgroup', 'pids:other', 'c1',
@@ -336,7 +336,7 @@ exit 0
   const argv = () => readFileSync(`${calls}.argv`, 'utf8').trim().split('\n');
   const privateGlobals = (existing: Existing) => `--root ${join(existing.stateDir, 'delegate-root')} --log ${join(existing.stateDir, 'delegate-log.json')} --log-format json`;
   const filesLeft = (existing: Existing) => readdirSync(existing.stateDir).filter((f) => f.startsWith('delegate-exec-') || f.startsWith('delegate-update-'));
-  const execRequest = (process: Partial<Process> = {}): ExecRequest => ({ process: { cwd: '/', user: { uid: 0, gid: 0 }, args: ['/bin/true'], ...process }, detach: false, preserveFds: 0, cgroups: [] });
+  const execRequest = (process: Partial<Process> = {}): ExecRequest => ({ process: { cwd: '/', user: { uid: 0, gid: 0 }, args: ['/bin/true'], ...process }, detach: false, preserveFds: 0, passedFds: { count: 0, listen: 0, gaps: [] }, cgroups: [] });
 
   it("pause, resume, ps and events --stats are the runtime's own verbs, with its private root and log", async () => {
     const { backend, existing } = await existingContainer();

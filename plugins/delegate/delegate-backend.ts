@@ -6,6 +6,8 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { constants } from 'node:os';
 import {
   describeCause,
+  passedFdStdio,
+  releasePassedFds,
   RuntimeError,
   type Backend,
   type ContainerContext,
@@ -51,9 +53,12 @@ export function createDelegateBackend(): Backend {
 
       const args = createArgs(paths, ctx.id, ctx.options);
       ctx.log.debug(`${ctx.id}: ${runtime} ${args.join(' ')}`);
-      // The container's stdio is berth's stdio (as with runc), and so are the preserved fds.
-      const stdio: StdioOptions = ['inherit', 'inherit', 'inherit', ...Array.from({ length: ctx.options.preserveFds }, (_, i) => 3 + i)];
-      await invoke(runtime, 'create', ctx.id, args, stdio, paths.log);
+      // The container's stdio is berth's stdio (as with runc), and so are the passed fds.
+      const stdio: StdioOptions = ['inherit', 'inherit', 'inherit', ...passedFdStdio(ctx.options.passedFds)];
+      const created = invoke(runtime, 'create', ctx.id, args, stdio, paths.log);
+      // The runtime holds them now: the hooks berth runs next must not inherit them.
+      releasePassedFds(ctx.options.passedFds);
+      await created;
       return { pid: readPid(paths.pidFile, runtime, ctx.id), backendState: { runtime, root: paths.root } };
     },
 
@@ -166,7 +171,8 @@ export function createArgs(paths: PrivatePaths, id: string, options: CreateOptio
     ...(options.consoleSocket !== undefined ? ['--console-socket', options.consoleSocket] : []),
     ...(options.noPivot ? ['--no-pivot'] : []),
     ...(options.noNewKeyring ? ['--no-new-keyring'] : []),
-    ...(options.preserveFds > 0 ? ['--preserve-fds', String(options.preserveFds)] : []),
+    // Every fd the caller passed (LISTEN_FDS ones too: the runtime sees berth's LISTEN_PID, not its own).
+    ...(options.passedFds.count > 0 ? ['--preserve-fds', String(options.passedFds.count)] : []),
     id,
   ];
 }
@@ -185,7 +191,7 @@ export function execArgs(paths: Pick<PrivatePaths, 'root' | 'log'>, id: string, 
     '--pid-file',
     files.pidFile,
     ...(request.consoleSocket !== undefined ? ['--console-socket', request.consoleSocket] : []),
-    ...(request.preserveFds > 0 ? ['--preserve-fds', String(request.preserveFds)] : []),
+    ...(request.passedFds.count > 0 ? ['--preserve-fds', String(request.passedFds.count)] : []),
     ...request.cgroups.flatMap((cgroup) => ['--cgroup', cgroup]),
     id,
   ];
@@ -330,8 +336,9 @@ async function startExec(runtime: string, paths: PrivatePaths, stateDir: string,
   const files = execFiles(stateDir);
   writeFileSync(files.process, JSON.stringify(request.process), { mode: 0o600 });
   const logOffset = sizeOf(paths.log);
-  const stdio: StdioOptions = ['inherit', 'inherit', 'inherit', ...Array.from({ length: request.preserveFds }, (_, i) => 3 + i)];
+  const stdio: StdioOptions = ['inherit', 'inherit', 'inherit', ...passedFdStdio(request.passedFds)];
   const { exit } = spawnRuntime(runtime, 'exec', id, execArgs(paths, id, request, files), stdio);
+  releasePassedFds(request.passedFds);
   let ended = false;
   // Observed at once, so a runtime that cannot be started is reported below rather than left unhandled.
   const settled = exit.then(

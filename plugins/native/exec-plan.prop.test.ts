@@ -21,6 +21,11 @@ const containerNamespaces = fc.shuffledSubarray([...namespaceTypes]).chain((type
   fc.tuple(...types.map((type) => fc.boolean().map((byPath) => (byPath ? { type, path: `/run/netns-like/${type}` } : { type })))),
 );
 
+/** The caller's fds passed on: up to 8, some of them gaps. */
+const passedFds = fc.nat(8).chain((count) =>
+  fc.subarray(Array.from({ length: count }, (_, i) => 3 + i)).map((gaps) => ({ count, listen: 0, gaps })),
+);
+
 /** Everything exec may be asked, with the init's namespaces and cgroups as measured (all of the config's differ from berth's). */
 const execInput: fc.Arbitrary<ExecPlanInput> = fc.record({
   process: fc.record({
@@ -31,14 +36,14 @@ const execInput: fc.Arbitrary<ExecPlanInput> = fc.record({
   seccomp: fc.option(seccomp, { nil: undefined }),
   detach: fc.boolean(),
   consoleSocket: fc.option(fc.constant('/run/console.sock'), { nil: undefined }),
-  preserveFds: fc.nat(8),
+  passedFds: passedFds,
   containerNamespaces,
   host: fc.record({
     namespaces: fc.constant([]),
     cgroupProcs: fc.subarray(['/sys/fs/cgroup/memory/c/cgroup.procs', '/sys/fs/cgroup/pids/c/sub/cgroup.procs', '/sys/fs/cgroup/unified/c/cgroup.procs']),
     home: fc.option(fc.constantFrom('/root', '/home/user'), { nil: undefined }),
   }, { requiredKeys: ['namespaces', 'cgroupProcs'] }),
-}, { requiredKeys: ['process', 'detach', 'preserveFds', 'containerNamespaces', 'host'] }).map((input) => ({
+}, { requiredKeys: ['process', 'detach', 'passedFds', 'containerNamespaces', 'host'] }).map((input) => ({
   ...input,
   host: { ...input.host, namespaces: input.containerNamespaces.map((n) => ({ type: n.type, path: `/proc/4242/ns/${procName[n.type]}` })) },
 }));
@@ -96,12 +101,14 @@ describe('compileExecPlan (property)', () => {
     );
   });
 
-  it('ends with CLOSE_FDS keeping the preserved fds, then exec of process.args with its env and HOME', () => {
+  it('starts by closing every fd the helper inherited but the passed ones, and ends with CLOSE_FDS keeping only those (gaps closed), then exec of process.args with its env and HOME', () => {
     fc.assert(
       fc.property(execInput, (input) => {
-        const { child } = compileExecPlan(input);
+        const { pre, child } = compileExecPlan(input);
+        const fds = [input.passedFds.count, ...input.passedFds.gaps];
+        expect(pre[0]).toEqual({ op: 'CLOSE_INHERITED_FDS', args: fds });
         expect(child[0]!.op).toBe('WAIT_PARENT');
-        expect(child.at(-2)).toEqual({ op: 'CLOSE_FDS', args: [input.preserveFds] });
+        expect(child.at(-2)).toEqual({ op: 'CLOSE_FDS', args: fds });
         expect(names(child).filter((n) => n === 'CLOSE_FDS' || n === 'EXEC')).toEqual(['CLOSE_FDS', 'EXEC']);
         const exec = child.at(-1)!;
         expect(exec.op).toBe('EXEC');

@@ -1,5 +1,5 @@
-import type { Namespace, Process, Seccomp } from '../../core/plugin-api.js';
-import { closeAndExecOps, consoleSetupOp, containerEnv, cpuList, identityOps, joinOrder, nsFlags, processSettingOps } from './plan.js';
+import type { Namespace, PassedFds, Process, Seccomp } from '../../core/plugin-api.js';
+import { closeAndExecOps, closeInheritedFdsOp, consoleSetupOp, containerEnv, cpuList, identityOps, joinOrder, nsFlags, processSettingOps } from './plan.js';
 import { seccompOps } from './seccomp.js';
 import { PlanFlag, type Plan, type PlanOp } from './wire.js';
 
@@ -11,7 +11,8 @@ import { PlanFlag, type Plan, type PlanOp } from './wire.js';
  *          socket and the seccomp filter while host paths resolve, then open and join the
  *          init's namespaces, user first (but see joinOrderFor);
  *  PARENT  put the child in the cgroups, report its pid, release it, wait until it exec'd;
- *  CHILD   the pty, kernel settings, identity and capabilities, seccomp, close fds, exec.
+ *  CHILD   the pty, kernel settings, identity and capabilities, seccomp, cwd (resolved inside
+ *          the container's root), close fds, exec.
  * No namespace is created (cloneFlags 0): a joined pid namespace applies to the clone.
  */
 
@@ -32,8 +33,8 @@ export interface ExecPlanInput {
   detach: boolean;
   /** --console-socket, when process.terminal is true. */
   consoleSocket?: string;
-  /** --preserve-fds N */
-  preserveFds: number;
+  /** The caller's fds 3.. the process gets (--preserve-fds N), with their gaps. */
+  passedFds: PassedFds;
   /** linux.namespaces of the container's config: how create made or entered each namespace. */
   containerNamespaces: readonly Namespace[];
   host: ExecHostFacts;
@@ -45,6 +46,8 @@ export function compileExecPlan(input: ExecPlanInput): Plan {
   const parent: PlanOp[] = [];
   const child: PlanOp[] = [];
 
+  // Before anything: the helper keeps only stdio, its control fds and the caller's passed fds.
+  pre.push(closeInheritedFdsOp(input.passedFds));
   // Host paths first: after the mount namespace is joined they no longer resolve.
   for (const file of host.cgroupProcs) pre.push({ op: 'OPEN_CGROUP_PROCS', args: [file] });
   if (process.execCPUAffinity?.initial) pre.push({ op: 'CPU_AFFINITY', args: cpuList(process.execCPUAffinity.initial) });
@@ -68,7 +71,7 @@ export function compileExecPlan(input: ExecPlanInput): Plan {
   // As at create: without no_new_privs the filter goes in while still privileged; with it, last.
   child.push(...identityOps(process, process.noNewPrivileges ? [] : seccompLoad));
   if (process.noNewPrivileges) child.push(...seccompLoad);
-  child.push(...closeAndExecOps(process, input.preserveFds, containerEnv(process.env ?? [], host.home, 0)));
+  child.push(...closeAndExecOps(process, input.passedFds, containerEnv(process.env ?? [], host.home, 0)));
 
   return { flags: input.detach ? 0 : PlanFlag.foreground, cloneFlags: 0, pre, parent, child };
 }

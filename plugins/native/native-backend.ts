@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, constants as fsConstants } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { pointerOf, RuntimeError, type Backend, type ContainerContext, type CreateContext, type HookPoint, type Process } from '../../core/plugin-api.js';
+import { passedFdStdio, pointerOf, releasePassedFds, RuntimeError, type Backend, type ContainerContext, type CreateContext, type HookPoint, type PassedFds, type Process } from '../../core/plugin-api.js';
 import { cgroupPids, destroyCgroups, procsFiles, setFrozen, signalAll, thawAfterKill, type CgroupPaths } from './cgroups/cgroup-manager.js';
 import { oomKillCount, readStats } from './cgroups/stats.js';
 import { helperPath } from './helper-path.js';
@@ -26,7 +26,6 @@ export function createNativeBackend(): Backend {
       checkHostSupport(ctx.spec.process);
       const helper = helperPath();
       const execFifo = fifoPath(ctx.stateDir);
-      const listenFds = Number(process.env.LISTEN_FDS ?? 0) || 0;
       const host = measureHost(ctx.spec, ctx.bundle, ctx.rootfs);
       const cgroups = setUpCgroups(ctx);
       const { plan, diagnostics } = compilePlan({
@@ -36,8 +35,8 @@ export function createNativeBackend(): Backend {
         rootfs: ctx.rootfs,
         execFifo,
         noPivot: ctx.options.noPivot,
-        preserveFds: ctx.options.preserveFds,
-        listenFds,
+        passedFds: ctx.options.passedFds,
+        listenFds: ctx.options.passedFds.listen,
         foreground: ctx.options.foreground,
         consoleSocket: ctx.options.consoleSocket,
         cgroupProcs: cgroups ? procsFiles(cgroups) : [],
@@ -47,7 +46,7 @@ export function createNativeBackend(): Backend {
       if (diagnostics.length > 0) throw RuntimeError.invalidSpec(diagnostics, `${ctx.bundle}/config.json`);
       ctx.undo.onUndo('remove the exec fifo', () => rmSync(execFifo, { force: true }));
 
-      const session = new HelperSession(helper, listenFds + ctx.options.preserveFds);
+      const session = new HelperSession(helper, ctx.options.passedFds);
       ctx.undo.onUndo('stop the helper', () => session.kill());
       session.sendPlan(encodePlan(plan));
       let pid = 0;
@@ -127,8 +126,8 @@ export function createNativeBackend(): Backend {
         rootfs: ctx.rootfs,
         execFifo: '<state dir>/exec.fifo',
         noPivot: ctx.options.noPivot,
-        preserveFds: ctx.options.preserveFds,
-        listenFds: 0,
+        passedFds: ctx.options.passedFds,
+        listenFds: ctx.options.passedFds.listen,
         foreground: ctx.options.foreground,
         cgroupProcs: procsFiles(planned),
         cgroupDirs: cgroupDirsOf(planned),
@@ -284,7 +283,7 @@ export function checkHostSupport(process: Process | undefined): void {
   }
 }
 
-/** One run of the helper: fd 3 plan, fd 4 status lines, fd 5 answers; 6.. preserved fds. */
+/** One run of the helper: fd 3 plan, fd 4 status lines, fd 5 answers; 6.. the caller's passed fds. */
 export class HelperSession {
   private readonly child: ChildProcess;
   private buffered = '';
@@ -292,10 +291,10 @@ export class HelperSession {
   private waiting: ((line: string | undefined) => void) | undefined;
   private ended = false;
 
-  constructor(helper: string, preserved: number) {
-    this.child = spawn(helper, ['exec'], {
-      stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe', 'pipe', ...Array.from({ length: preserved }, (_, i) => 3 + i)],
-    });
+  constructor(helper: string, passed: PassedFds) {
+    this.child = spawn(helper, ['exec'], { stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe', 'pipe', ...passedFdStdio(passed)] });
+    // The helper holds them now: nothing berth starts later (a hook) may inherit them.
+    releasePassedFds(passed);
     // A helper that dies early closes its ends: berth reports that through the status stream's
     // end (and the helper's own stderr), never by crashing on EPIPE.
     for (const fd of [3, 4, 5]) (this.child.stdio as unknown as (Readable | Writable)[])[fd]!.on('error', () => {});

@@ -31,12 +31,12 @@ export async function execInContainer(ctx: ContainerContext, request: ExecReques
     seccomp,
     detach: request.detach,
     consoleSocket: request.consoleSocket,
-    preserveFds: request.preserveFds,
+    passedFds: request.passedFds,
     containerNamespaces: ctx.spec.linux?.namespaces ?? [],
     host: measureContainer(ctx, request),
   });
 
-  const session = new HelperSession(helperPath(), request.preserveFds);
+  const session = new HelperSession(helperPath(), request.passedFds);
   session.sendPlan(encodePlan(plan));
   let pid = 0;
   try {

@@ -17,7 +17,7 @@ const input = (spec: Spec, extra: Partial<PlanInput> = {}): PlanInput => ({
   rootfs: '/bundle/rootfs',
   execFifo: '/run/berth/c/exec.fifo',
   noPivot: false,
-  preserveFds: 0,
+  passedFds: { count: 0, listen: 0, gaps: [] },
   listenFds: 0,
   foreground: false,
   host,
@@ -211,7 +211,7 @@ describe('compilePlan (examples)', () => {
     spec.process!.terminal = false;
     const { plan } = compilePlan(input(spec));
     expect(plan.cloneFlags).toBe(CloneFlag.CLONE_NEWPID | CloneFlag.CLONE_NEWNET | CloneFlag.CLONE_NEWIPC | CloneFlag.CLONE_NEWUTS | CloneFlag.CLONE_NEWNS | CloneFlag.CLONE_NEWCGROUP);
-    expect(names(plan.pre)).toEqual(['MKFIFO']);
+    expect(names(plan.pre)).toEqual(['CLOSE_INHERITED_FDS', 'MKFIFO']);
     expect(names(plan.parent)).toEqual(['REPORT_PID', 'RELEASE_CHILD']);
     const mounts = plan.child.filter((o) => o.op === 'MOUNT_IN_ROOT').map((o) => `${o.args[1]}:${o.args[3]}`);
     expect(mounts).toEqual(['/proc:proc', '/dev:tmpfs', '/dev/pts:devpts', '/dev/shm:tmpfs', '/dev/mqueue:mqueue', '/sys:sysfs', '/sys/fs/cgroup:tmpfs', '/sys/fs/cgroup/memory:cgroup']);
@@ -254,10 +254,11 @@ describe('compilePlan (examples)', () => {
     ]);
   });
 
-  it('LISTEN_FDS and --preserve-fds are passed through, and the container is told', () => {
+  it('LISTEN_FDS and --preserve-fds are passed through (a gap stays closed), and the container is told', () => {
     const spec = defaultSpec();
-    const { plan } = compilePlan(input(spec, { listenFds: 2, preserveFds: 1 }));
-    expect(plan.child.find((o) => o.op === 'CLOSE_FDS')!.args).toEqual([3]);
+    const { plan } = compilePlan(input(spec, { listenFds: 2, passedFds: { count: 4, listen: 2, gaps: [5] } }));
+    expect(plan.pre[0]).toEqual({ op: 'CLOSE_INHERITED_FDS', args: [4, 5] });
+    expect(plan.child.find((o) => o.op === 'CLOSE_FDS')!.args).toEqual([4, 5]);
     const exec = plan.child.at(-1)!;
     expect(exec.args).toContain('LISTEN_FDS=2');
     expect(exec.args).toContain('LISTEN_PID=1');

@@ -1,4 +1,4 @@
-import { linuxCapabilities, pointerOf, type Diagnostic, type Mount, type Process, type Spec } from '../../core/plugin-api.js';
+import { linuxCapabilities, pointerOf, type Diagnostic, type Mount, type PassedFds, type Process, type Spec } from '../../core/plugin-api.js';
 import { MS, parseMountOptions, recursiveAttributes, remountableFlags } from './mount-options.js';
 import { sysctlNamespace } from './native-validate.js';
 import { seccompOps, usesNotify } from './seccomp.js';
@@ -34,9 +34,9 @@ export interface PlanInput {
   rootfs: string;
   execFifo: string;
   noPivot: boolean;
-  /** --preserve-fds N */
-  preserveFds: number;
-  /** LISTEN_FDS of the caller (systemd socket activation), passed through like runc. */
+  /** The caller's fds the container process gets (LISTEN_FDS ones, then --preserve-fds), with their gaps. */
+  passedFds: PassedFds;
+  /** LISTEN_FDS of the caller (systemd socket activation), passed through like runc: the container is told. */
   listenFds: number;
   foreground: boolean;
   /** --console-socket, when process.terminal is true. */
@@ -103,6 +103,8 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   const newNs = new Set(namespaces.filter((n) => !n.path).map((n) => n.type));
   const userNs = namespaces.some((n) => n.type === 'user');
 
+  // Before anything: the helper keeps only stdio, its control fds and the caller's passed fds.
+  pre.push(closeInheritedFdsOp(input.passedFds));
   // cgroup.procs files are opened first, while their host paths still resolve (before any setns).
   for (const file of input.cgroupProcs ?? []) op(pre, 'OPEN_CGROUP_PROCS', file);
   // Id-mapped mounts are prepared first, while the helper is still privileged in the host's user namespace.
@@ -216,7 +218,7 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   if (process.args?.[0] !== undefined) child.push(findProgramOp(process.args[0], env));
   op(child, 'WAIT_START', input.execFifo);
   if (linux.seccomp && process.noNewPrivileges) child.push(...loadSeccomp('created'));
-  child.push(...closeAndExecOps(process, input.listenFds + input.preserveFds, env));
+  child.push(...closeAndExecOps(process, input.passedFds, env));
 
   return { plan: { flags: input.foreground ? PlanFlag.foreground : 0, cloneFlags, pre, parent, child }, diagnostics };
 }
@@ -382,11 +384,16 @@ function findProgramOp(name: string, env: readonly string[]): PlanOp {
   return { op: 'FIND_PROGRAM', args: path === undefined ? [name] : [name, path.slice('PATH='.length)] };
 }
 
-/** The last two ops: only stdio and the `preserved` fds (moved to 3..) stay open, then exec of process.args. */
-export function closeAndExecOps(process: Process, preserved: number, env: readonly string[]): PlanOp[] {
+/** PRE's first op: the helper closes every fd it was started with but stdio, its control fds and the passed ones. */
+export function closeInheritedFdsOp(passed: PassedFds): PlanOp {
+  return { op: 'CLOSE_INHERITED_FDS', args: [passed.count, ...passed.gaps] };
+}
+
+/** The last two ops: only stdio and the passed fds (moved to 3.., gaps closed) stay open, then exec of process.args. */
+export function closeAndExecOps(process: Process, passed: PassedFds, env: readonly string[]): PlanOp[] {
   const args = process.args ?? [];
   return [
-    { op: 'CLOSE_FDS', args: [preserved] },
+    { op: 'CLOSE_FDS', args: [passed.count, ...passed.gaps] },
     { op: 'EXEC', args: [args.length, ...args, ...env] },
   ];
 }

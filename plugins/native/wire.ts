@@ -21,7 +21,7 @@
  *   "error <section> <index> <op> <errno> <message>"   an op failed; the process exits 1
  */
 
-export const wireVersion = 3;
+export const wireVersion = 4;
 export const wireMagic = 'BRTH';
 
 /** Header flags. */
@@ -106,7 +106,8 @@ export const Op = {
   NO_NEW_PRIVS: 47,
   /** i mask */
   UMASK: 48,
-  /** s path */
+  /** s path: chdir to path resolved inside this process's root (openat2 RESOLVE_IN_ROOT, no /proc magic links),
+   * then verify with getcwd(2) that the working directory lies under that root (CVE-2024-21626 class). */
   CHDIR: 49,
   /** s rootfs, s path, i mode: create the directory (and missing parents) inside the root. */
   MKDIR_IN_ROOT: 50,
@@ -114,7 +115,8 @@ export const Op = {
   IOPRIO: 51,
   /** s fifo: write "ready" to fd 4, then block opening the fifo for writing until `start` opens it, write one byte. */
   WAIT_START: 53,
-  /** i preserved: move fds 6..6+n-1 to 3..3+n-1, close every other fd from 3 up. */
+  /** i passed, i gap...: move fds 6..6+n-1 to 3..3+n-1, except the gaps (fd numbers in 3..3+n-1 the caller did
+   * not have open), which stay closed; close every other fd from 3 up. */
   CLOSE_FDS: 54,
   /** i argc, s argv[argc]..., s env...: execve, args[0] looked up in the env's PATH when it has no '/'. */
   EXEC: 55,
@@ -169,6 +171,9 @@ export const Op = {
   EXEC_STATUS_PIPE: 81,
   /** PARENT: wait for that pipe to close: forward the child's "error" line, or write "running" when it exec'd. */
   WAIT_EXEC: 82,
+  /** i passed, i gap...: PRE, first: close every fd from 6+passed up and the slots of the gaps (6+gap-3), so that
+   * nothing the helper was started with but stdio, its control fds and the caller's passed fds stays open. */
+  CLOSE_INHERITED_FDS: 83,
   /** i flags: unshare(2) in the helper (PRE: a time namespace, whose offsets must be written before a process enters it). */
   UNSHARE: 63,
   /** s rootfs, s dest, i attrSet, i attrClr, i propagation: mount_setattr(AT_RECURSIVE) on dest in root (recursive r* options). */

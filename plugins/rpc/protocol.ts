@@ -6,7 +6,9 @@
  * berth starts the backend program (annotation run.berth.rpc.command) once per operation and
  * closes its stdin when done. File descriptors: 0/1 carry the protocol, 2 is berth's stderr,
  * 3/4/5 are berth's stdin/stdout/stderr (give them to the container process as its stdio), and
- * 6.. are the fds passed with --preserve-fds.
+ * 6.. are the caller's passed fds (LISTEN_FDS ones, then --preserve-fds): `passedFds.count` of
+ * them, fd 6+i becoming the container's 3+i, except the `passedFds.gaps` (container fd numbers
+ * the caller did not have open), which must stay closed in the container.
  *
  * Errors: reply with a JSON-RPC error whose code is one of berth's (1000..1099, see
  * core/errors/exit-codes.ts: 1009 BACKEND, 1006 UNSUPPORTED, ...) and a message naming what is wrong.
@@ -25,7 +27,7 @@
  * Not in the protocol: the OOM watch (`events` records of type oom), a stream of notifications
  * that no backend needs yet; berth's `events` streams stats records without it.
  */
-import type { ContainerContext, ContainerStats, CreateOptions, HookKind, JsonObject, LinuxResources, Process } from '../../core/plugin-api.js';
+import type { ContainerContext, ContainerStats, CreateOptions, HookKind, JsonObject, LinuxResources, PassedFds, Process } from '../../core/plugin-api.js';
 
 export const rpcProtocolVersion = 1;
 export const rpcCommandAnnotation = 'run.berth.rpc.command';
@@ -109,6 +111,8 @@ export interface ExecParams {
   detach: boolean;
   consoleSocket?: string;
   preserveFds: number;
+  /** The fds at 6.. (see the top of this file). */
+  passedFds: PassedFds;
   /** --cgroup entries, relative to the container's cgroup. */
   cgroups: string[];
 }

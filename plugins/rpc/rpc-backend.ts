@@ -2,6 +2,9 @@ import { spawn } from 'node:child_process';
 import { createMessageConnection, ErrorCodes, ResponseError, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node.js';
 import {
   kindOfRpcCode,
+  noPassedFds,
+  passedFdStdio,
+  releasePassedFds,
   RuntimeError,
   unsupportedVerb,
   type Backend,
@@ -10,6 +13,7 @@ import {
   type ExecStarted,
   type HookPoint,
   type OptionalVerb,
+  type PassedFds,
 } from '../../core/plugin-api.js';
 import { rpcDescriptor } from './descriptor.js';
 import {
@@ -39,7 +43,7 @@ export function createRpcBackend(): Backend {
     async create(ctx: CreateContext) {
       const info = containerInfo({ ...ctx, pid: 0, backendState: {} });
       try {
-        const result = await call<CreateResult>(ctx, BackendMethod.create, { container: info, options: ctx.options }, { hooks: ctx.hooks, preserveFds: ctx.options.preserveFds });
+        const result = await call<CreateResult>(ctx, BackendMethod.create, { container: info, options: ctx.options }, { hooks: ctx.hooks, passedFds: ctx.options.passedFds });
         if (!Number.isInteger(result?.pid) || result.pid <= 0) {
           throw new RuntimeError('BACKEND', `rpc backend ${commandOf(ctx)}: create returned no valid pid`);
         }
@@ -122,7 +126,7 @@ function lackedVerb(e: unknown, id: string, verb: OptionalVerb): RuntimeError | 
  * stays open until the backend's berth/execExited notification, whose status wait() returns.
  */
 async function exec(ctx: ContainerContext, params: ExecParams): Promise<ExecStarted> {
-  const session = await openSession(ctx, { preserveFds: params.preserveFds });
+  const session = await openSession(ctx, { passedFds: params.passedFds });
   // Listening before the request: a short-lived process may end before its pid is answered.
   const exitStatus = new Promise<number>((resolve, reject) => {
     session.connection.onNotification(BerthMethod.execExited, (p: ExecExitedParams) => resolve(p.status));
@@ -169,12 +173,12 @@ interface Session {
 type SessionContext = Omit<ContainerContext, 'pid' | 'backendState'>;
 
 /** Start the backend program with berth's stdio and the preserved fds, and initialize it. */
-async function openSession(ctx: SessionContext, options: { hooks?: HookPoint; preserveFds?: number }): Promise<Session> {
+async function openSession(ctx: SessionContext, options: { hooks?: HookPoint; passedFds?: PassedFds }): Promise<Session> {
   const command = commandOf(ctx);
-  const preserved = options.preserveFds ?? 0;
-  const child = spawn(command, [], {
-    stdio: ['pipe', 'pipe', 'inherit', 0, 1, 2, ...Array.from({ length: preserved }, (_, i) => 3 + i)],
-  });
+  const passed = options.passedFds ?? noPassedFds;
+  const child = spawn(command, [], { stdio: ['pipe', 'pipe', 'inherit', 0, 1, 2, ...passedFdStdio(passed)] });
+  // The backend program holds them now: hooks started later must not inherit them.
+  releasePassedFds(passed);
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
@@ -222,7 +226,7 @@ async function openSession(ctx: SessionContext, options: { hooks?: HookPoint; pr
 }
 
 /** Start the backend program, initialize, make one request, and let the program go. */
-async function call<T>(ctx: SessionContext, method: string, params: object, options: { hooks?: HookPoint; preserveFds?: number } = {}): Promise<T> {
+async function call<T>(ctx: SessionContext, method: string, params: object, options: { hooks?: HookPoint; passedFds?: PassedFds } = {}): Promise<T> {
   const session = await openSession(ctx, options);
   try {
     return await session.request<T>(method, params);

@@ -48,13 +48,15 @@ const exec: CommandHandler = async (ctx) => {
     if (built.diagnostics.length > 0) throw RuntimeError.badFlags(built.diagnostics);
     process = built.process;
   }
+  const preserveFds = (ctx.flags['preserve-fds'] as number | undefined) ?? 0;
   return container.get(ExecOperation).exec(id!, {
     process,
     where,
     detach: ctx.flags.detach === true,
     consoleSocket: path('console-socket'),
     pidFile: path('pid-file'),
-    preserveFds: (ctx.flags['preserve-fds'] as number | undefined) ?? 0,
+    preserveFds,
+    passedFds: ctx.passedFds ?? { count: preserveFds, listen: 0, gaps: [] },
     cgroups: (ctx.flags.cgroup as string[] | undefined) ?? [],
     ignorePaused: ctx.flags['ignore-paused'] === true,
   });

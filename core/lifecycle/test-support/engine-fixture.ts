@@ -60,7 +60,7 @@ export function engineFixture(extra: Descriptor[] = []) {
   const createRequest = (id: string, bundlePath: string) => ({
     id,
     bundle: bundlePath,
-    options: { noPivot: false, noNewKeyring: false, preserveFds: 0, foreground: false },
+    options: { noPivot: false, noNewKeyring: false, preserveFds: 0, passedFds: { count: 0, listen: 0, gaps: [] }, foreground: false },
   });
 
   /** A container in the created or running status, from a bundle of its own; resolves to its pid. */
