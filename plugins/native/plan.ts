@@ -340,9 +340,9 @@ export function processSettingOps(process: Process): PlanOp[] {
   for (const rlimit of process.rlimits ?? []) op('SETRLIMIT', rlimitNumbers[rlimit.type]!, BigInt(rlimit.soft), BigInt(rlimit.hard));
   if (process.ioPriority) op('IOPRIO', ioprioClasses[process.ioPriority.class] ?? 0, process.ioPriority.priority ?? 0);
   if (process.scheduler) {
-    const s = process.scheduler as { policy: string; nice?: number; priority?: number; flags?: string[]; runtime?: number; deadline?: number; period?: number };
+    const s = process.scheduler;
     const flags = (s.flags ?? []).reduce((m, f) => m | (schedFlags[f] ?? 0), 0);
-    op('SCHED', schedPolicies[s.policy] ?? 0, flags, BigInt.asUintN(64, BigInt(s.nice ?? 0)), s.priority ?? 0, s.runtime ?? 0, s.deadline ?? 0, s.period ?? 0);
+    op('SCHED', schedPolicies[s.policy] ?? 0, flags, s.nice ?? 0, s.priority ?? 0, s.runtime ?? 0, s.deadline ?? 0, s.period ?? 0);
   }
   if (process.execCPUAffinity?.final) op('CPU_AFFINITY', ...cpuList(process.execCPUAffinity.final));
   return ops;
