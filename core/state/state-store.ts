@@ -1,6 +1,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { RuntimeError } from '../errors/runtime-error.js';
+import { formatDiagnostic, RuntimeError } from '../errors/runtime-error.js';
+import { parseExactJson } from '../spec/exact-json.js';
 import type { ContainerRecord } from './container-record.js';
 import type { IdLock } from './id-lock.js';
 import { containerIdProblem } from '../spec/container-id.js';
@@ -76,16 +77,22 @@ export class StateStore {
     writeAtomic(join(this.containerDir(record.id), 'state.json'), JSON.stringify(record));
   }
 
+  /** The text as given: create freezes config.json's own text; update writes stringifyExactJson's. */
   writeFrozenConfig(id: string, configText: string): void {
     writeAtomic(join(this.containerDir(id), 'config.json'), configText);
   }
 
+  /** The frozen config, its integers exact (a bigint beyond 2^53, as exact-json.ts reads config.json). */
   readFrozenConfig(id: string): unknown {
+    let text: string;
     try {
-      return JSON.parse(readFileSync(join(this.containerDir(id), 'config.json'), 'utf8'));
+      text = readFileSync(join(this.containerDir(id), 'config.json'), 'utf8');
     } catch (e) {
       throw RuntimeError.system(`${id}: cannot read the config frozen at create`, e);
     }
+    const { value, diagnostics } = parseExactJson(text);
+    if (value === undefined) throw new RuntimeError('SYSTEM', `${id}: the config frozen at create is corrupt: ${diagnostics.map(formatDiagnostic).join('; ')}`);
+    return value;
   }
 
   /** Remove the container's directory and everything berth kept in it. */
