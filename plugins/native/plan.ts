@@ -1,6 +1,7 @@
 import { linuxCapabilities, pointerOf, type Diagnostic, type Mount, type Process, type Spec } from '../../core/plugin-api.js';
 import { MS, parseMountOptions, recursiveAttributes, remountableFlags } from './mount-options.js';
 import { sysctlNamespace } from './native-validate.js';
+import { rlimitProblems, type RlimitHostFacts } from './rlimit-check.js';
 import { seccompOps, usesNotify } from './seccomp.js';
 import { CloneFlag, PlanFlag, type Arg, type OpName, type Plan, type PlanOp } from './wire.js';
 
@@ -24,6 +25,8 @@ export interface HostFacts {
   ownNamespacePaths?: string[];
   /** The mount point of the mount that holds the rootfs (the rootfs itself when it is one); "/" when unknown. */
   rootfsMountPoint?: string;
+  /** berth's own hard rlimits and whether it may raise them (rlimit-check.ts). */
+  rlimits?: RlimitHostFacts;
 }
 
 export interface PlanInput {
@@ -93,7 +96,7 @@ const S_IFIFO = 0o010000;
 
 export function compilePlan(input: PlanInput): CompiledPlan {
   const { spec, rootfs } = input;
-  const diagnostics: Diagnostic[] = [];
+  const diagnostics: Diagnostic[] = rlimitProblems(spec.process, spec.linux?.namespaces ?? [], input.host.ownNamespacePaths ?? [], input.host.rlimits);
   const pre: PlanOp[] = [];
   const parent: PlanOp[] = [];
   const child: PlanOp[] = [];
