@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Integer64, LinuxResources } from '../../../core/plugin-api.js';
-import { parseExactJson, stringifyExactJson } from '../../../core/spec/exact-json.js';
+import { stringifyExactJson } from '../../../core/spec/exact-json.js';
+import { parseConfigText } from '../../../core/spec/validate-config.js';
 import { v1Writes, v2Writes } from './resource-writes.js';
 
 /** As config.json's text gives them: a number while safe, a bigint beyond. */
@@ -9,8 +10,8 @@ const exact = (n: bigint): Integer64 => (n >= BigInt(Number.MIN_SAFE_INTEGER) &&
 const edges64 = [0n, 1n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 62n, 2n ** 63n - 1n];
 const int64 = fc.oneof(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.constantFrom(-(2n ** 63n), -1n, ...edges64));
 const uint64 = fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.constantFrom(...edges64, 2n ** 63n, 2n ** 64n - 1n));
-/** Through the JSON text, so the values are what a real config.json yields. */
-const read = (resources: unknown) => parseExactJson(stringifyExactJson(resources)).value as LinuxResources;
+/** Through the JSON text and berth's config reader, so the values are what a real config.json yields. */
+const read = (resources: unknown) => (parseConfigText(stringifyExactJson({ linux: { resources } })).document as { linux: { resources: LinuxResources } }).linux.resources;
 const valueOf = (writes: { file: string; value: string }[], file: string) => writes.filter((w) => w.file === file).map((w) => w.value);
 
 describe('resource writes keep 64-bit values exact, as the digits the cgroup file gets', () => {
