@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatDiagnostic, RuntimeError } from '../errors/runtime-error.js';
+import { RuntimeError } from '../errors/runtime-error.js';
 import { parseExactJson } from '../spec/exact-json.js';
 import type { ContainerRecord } from './container-record.js';
 import type { IdLock } from './id-lock.js';
@@ -82,7 +82,12 @@ export class StateStore {
     writeAtomic(join(this.containerDir(id), 'config.json'), configText);
   }
 
-  /** The frozen config, its integers exact (a bigint beyond 2^53, as exact-json.ts reads config.json). */
+  /**
+   * The frozen config, its integers exact (a bigint beyond 2^53, as exact-json.ts reads
+   * config.json). A container created by a berth that read configs with JSON.parse may have
+   * frozen a text the exact reader refuses (a repeated key, say): it is read as that berth read
+   * it, so the container can still be managed and deleted.
+   */
   readFrozenConfig(id: string): unknown {
     let text: string;
     try {
@@ -90,9 +95,13 @@ export class StateStore {
     } catch (e) {
       throw RuntimeError.system(`${id}: cannot read the config frozen at create`, e);
     }
-    const { value, diagnostics } = parseExactJson(text);
-    if (value === undefined) throw new RuntimeError('SYSTEM', `${id}: the config frozen at create is corrupt: ${diagnostics.map(formatDiagnostic).join('; ')}`);
-    return value;
+    const { value } = parseExactJson(text);
+    if (value !== undefined) return value;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (e) {
+      throw RuntimeError.system(`${id}: the config frozen at create is corrupt`, e);
+    }
   }
 
   /** Remove the container's directory and everything berth kept in it. */
