@@ -21,7 +21,7 @@ export type {
   PlanContext,
   UndoRegistrar,
 } from './backend/backend.js';
-export type { Capabilities, Hook, HookKind, Hooks, IdMapping, Linux, Mount, Namespace, Process, Rlimit, Root, Seccomp, Spec, User } from './spec/config.js';
+export type { Capabilities, Hook, HookKind, Hooks, IdMapping, Integer64, Linux, Mount, Namespace, Process, Rlimit, Root, Scheduler, Seccomp, Spec, User } from './spec/config.js';
 export type { BackendFeatures, LinuxFeatures } from './spec/features.js';
 export type { BlockIoResources, CpuResources, DeviceRule, LinuxResources, MemoryResources, ThrottleDevice, WeightDevice } from './spec/resources.js';
 export type { BlkioEntry, ContainerEvent, ContainerStats, MemoryEntry } from './spec/stats.js';
@@ -29,6 +29,7 @@ export type { ContainerState, HookState, Status } from './spec/state.js';
 export type { Logger } from './log/logger.js';
 export { describeCause, RuntimeError, type Diagnostic, type ErrorKind } from './errors/runtime-error.js';
 export { pointerOf } from './spec/json-pointer.js';
+export { parseExactJson, stringifyExactJson } from './spec/exact-json.js';
 export { signalIfAlive, waitGone } from './lifecycle/process-control.js';
 export { noPassedFds, passedFdStdio, releasePassedFds } from './lifecycle/passed-fds.js';
 export { rpcCodeOf, kindOfRpcCode } from './errors/exit-codes.js';

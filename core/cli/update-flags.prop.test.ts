@@ -16,12 +16,40 @@ describe('parseSize (property)', () => {
     );
   });
 
-  it('never throws, and answers undefined or a non-negative safe integer', () => {
+  it('never throws, and answers undefined or a non-negative integer: a safe number, or a bigint beyond 2^53', () => {
     fc.assert(
       fc.property(fc.string(), (text) => {
         const size = parseSize(text);
-        if (size !== undefined) expect(Number.isSafeInteger(size) && size >= 0).toBe(true);
+        if (typeof size === 'number') expect(Number.isSafeInteger(size) && size >= 0).toBe(true);
+        if (typeof size === 'bigint') expect(size > BigInt(Number.MAX_SAFE_INTEGER) && size < 2n ** 63n).toBe(true);
       }),
+    );
+  });
+
+  it('is exact up to int64\'s largest value and refuses beyond it, units included', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n }), fc.integer({ min: 0, max: 5 }), (n, power) => {
+        const bytes = n * 1024n ** BigInt(power);
+        const size = parseSize(`${n}${['', 'k', 'm', 'g', 't', 'p'][power]}`);
+        if (bytes >= 2n ** 63n) expect(size).toBeUndefined();
+        else expect(size).toStrictEqual(bytes > BigInt(Number.MAX_SAFE_INTEGER) ? bytes : Number(bytes));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe('resourcesFromUpdateFlags with 64-bit values (property)', () => {
+  const fields = { 'cpu-shares': ['shares', 0n, 2n ** 64n - 1n], 'cpu-quota': ['quota', -1n, 2n ** 63n - 1n], 'cpu-period': ['period', 0n, 2n ** 64n - 1n], 'cpu-rt-runtime': ['realtimeRuntime', -1n, 2n ** 63n - 1n] } as const;
+  it('sets the exact value within the field\'s type and names the flag beyond it', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...(Object.keys(fields) as (keyof typeof fields)[])), fc.bigInt({ min: -2n, max: 2n ** 64n + 2n }), (flag, n) => {
+        const [field, min, max] = fields[flag];
+        const { resources, diagnostics } = resourcesFromUpdateFlags({}, { [flag]: String(n) });
+        if (n < min || n > max) expect(diagnostics.map((d) => d.pointer)).toEqual([`--${flag}`]);
+        else expect(resources.cpu?.[field]).toStrictEqual(n > BigInt(Number.MAX_SAFE_INTEGER) ? n : Number(n));
+      }),
+      { numRuns: 1000 },
     );
   });
 });

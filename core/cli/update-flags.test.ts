@@ -23,12 +23,16 @@ describe('parseSize: runc\'s sizes (go-units RAMInBytes: powers of 1024)', () =>
     ['0.5m', 512 * 1024],
     ['2t', 2 * 1024 ** 4],
     ['3p', 3 * 1024 ** 5],
+    // Beyond 2^53: exact, as a bigint (a double would round it), up to int64's largest.
+    ['9p', 9n * 1024n ** 5n],
+    ['8191.99999p', 2n ** 63n - 11258999069n], // floor(2^63 - 2^50 × 0.00001)
+    ['9223372036854775807', 9223372036854775807n],
   ])('%j is %d bytes', (text, bytes) => {
     expect(parseSize(text)).toBe(bytes);
   });
 
-  it.each(['', 'lots', '-1', '-5m', 'm', '1x', '1mm', '1.2.3m', '1e3', ' 1m', '1m ', '1  m', '9p'])('refuses %j', (text) => {
-    // 9p is 2^53 + a bit: beyond what a JSON number holds exactly, so refused rather than rounded.
+  it.each(['', 'lots', '-1', '-5m', 'm', '1x', '1mm', '1.2.3m', '1e3', ' 1m', '1m ', '1  m', '8192p', '9223372036854775808'])('refuses %j', (text) => {
+    // 8192p is 2^63: beyond int64, the type of every size field.
     expect(parseSize(text)).toBeUndefined();
   });
 });

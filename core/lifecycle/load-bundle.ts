@@ -1,7 +1,8 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { RuntimeError, type Diagnostic } from '../errors/runtime-error.js';
 import type { Spec } from '../spec/config.js';
+import { readInputFile } from './input-file.js';
 
 export interface LoadedBundle {
   /** Absolute bundle directory. */
@@ -17,8 +18,9 @@ export interface LoadedBundle {
 
 /**
  * Read and validate a bundle: config.json (schema + semantic rules) and the root filesystem it
- * names. Every problem is collected; nothing is written. A missing or unreadable config.json is
- * an argument error naming the path, since there is no document to point into.
+ * names. Every problem is collected; nothing is written. A missing or unreadable config.json, or
+ * one that is not a regular file or is larger than `inputFileLimit`, is an argument error naming
+ * the path, since there is no document to point into. Integers are read exactly (exact-json.ts).
  */
 export async function loadBundle(bundleArg: string, cwd = process.cwd()): Promise<LoadedBundle> {
   // The generated schema validators are ~260 KB of code: loaded only by the verbs that validate.
@@ -27,8 +29,9 @@ export async function loadBundle(bundleArg: string, cwd = process.cwd()): Promis
   const configPath = join(bundle, 'config.json');
   let configText: string;
   try {
-    configText = readFileSync(configPath, 'utf8');
+    configText = readInputFile(configPath, `--bundle ${bundle}`);
   } catch (e) {
+    if (e instanceof RuntimeError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file: the bundle directory must contain config.json' : (e as Error).message;
     throw new RuntimeError('INVALID_ARGUMENT', `--bundle ${bundle}: cannot read ${configPath}: ${why}`, { cause: e });

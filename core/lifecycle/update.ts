@@ -3,6 +3,7 @@ import { BackendRegistry } from '../backend/backend-registry.js';
 import { RuncSentinel, RuntimeError } from '../errors/runtime-error.js';
 import { Logger } from '../log/logger.js';
 import type { Spec } from '../spec/config.js';
+import { stringifyExactJson } from '../spec/exact-json.js';
 import type { LinuxResources } from '../spec/resources.js';
 import { validateConfigPart } from '../spec/validate-part.js';
 import { liveness } from '../state/process-identity.js';
@@ -34,7 +35,7 @@ export class UpdateOperation {
       await requireVerb(backend, record.backend.name, id, 'update')(ctx, resources);
       const spec: Spec = structuredClone(ctx.spec);
       (spec.linux ??= {}).resources = mergeResources(spec.linux.resources ?? {}, resources);
-      this.store.writeFrozenConfig(id, JSON.stringify(spec));
+      this.store.writeFrozenConfig(id, stringifyExactJson(spec));
     });
   }
 }

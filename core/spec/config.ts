@@ -4,6 +4,13 @@
  */
 import type { LinuxResources } from './resources.js';
 
+/**
+ * A field the schema declares int64 or uint64: a number while it is a safe integer, a bigint
+ * beyond ±(2^53−1) (exact-json.ts reads it so; a double would round 2^64−1 to 2^64). Every
+ * consumer handles both; validation has checked the exact range.
+ */
+export type Integer64 = number | bigint;
+
 export interface Spec {
   ociVersion: string;
   process?: Process;
@@ -33,7 +40,7 @@ export interface Mount {
 
 export interface Process {
   terminal?: boolean;
-  consoleSize?: { height: number; width: number };
+  consoleSize?: { height: Integer64; width: Integer64 };
   user: User;
   args?: string[];
   commandLine?: string;
@@ -46,8 +53,18 @@ export interface Process {
   oomScoreAdj?: number;
   selinuxLabel?: string;
   ioPriority?: { class: string; priority?: number };
-  scheduler?: Record<string, unknown>;
+  scheduler?: Scheduler;
   execCPUAffinity?: { initial?: string; final?: string };
+}
+
+export interface Scheduler {
+  policy: string;
+  nice?: number;
+  priority?: number;
+  flags?: string[];
+  runtime?: Integer64;
+  deadline?: Integer64;
+  period?: Integer64;
 }
 
 export interface User {
@@ -63,8 +80,8 @@ export type Capabilities = Partial<Record<CapabilitySet, string[]>>;
 
 export interface Rlimit {
   type: string;
-  soft: number;
-  hard: number;
+  soft: Integer64;
+  hard: Integer64;
 }
 
 export interface Hook {
@@ -93,8 +110,8 @@ export interface Namespace {
 export interface Device {
   type: string;
   path: string;
-  major?: number;
-  minor?: number;
+  major?: Integer64;
+  minor?: Integer64;
   fileMode?: number;
   uid?: number;
   gid?: number;
@@ -104,7 +121,7 @@ export interface SeccompSyscall {
   names: string[];
   action: string;
   errnoRet?: number;
-  args?: { index: number; value: number; valueTwo?: number; op: string }[];
+  args?: { index: number; value: Integer64; valueTwo?: Integer64; op: string }[];
 }
 
 export interface Seccomp {
@@ -121,7 +138,7 @@ export interface Linux {
   namespaces?: Namespace[];
   uidMappings?: IdMapping[];
   gidMappings?: IdMapping[];
-  timeOffsets?: Record<string, { secs?: number; nanosecs?: number }>;
+  timeOffsets?: Record<string, { secs?: Integer64; nanosecs?: number }>;
   devices?: Device[];
   cgroupsPath?: string;
   resources?: LinuxResources;

@@ -89,7 +89,8 @@ function checkProcess(process: Record<string, unknown>, report: Report): void {
         if (first !== undefined) report(`duplicate rlimit type ${show(rlimit.type)}, first given at /process/rlimits/${first}`, 'process', 'rlimits', i, 'type');
         else seen.set(rlimit.type, i);
       }
-      if (typeof rlimit.soft === 'number' && typeof rlimit.hard === 'number' && rlimit.soft > rlimit.hard) {
+      // Integers may be bigints (uint64 beyond 2^53): compared exactly, as bigints compare with numbers.
+      if (isInteger(rlimit.soft) && isInteger(rlimit.hard) && rlimit.soft > rlimit.hard) {
         report(`soft limit ${rlimit.soft} is above hard limit ${rlimit.hard}`, 'process', 'rlimits', i, 'soft');
       }
     });
@@ -202,6 +203,10 @@ const rlimitTypes = new Set([
   'RLIMIT_MSGQUEUE', 'RLIMIT_NICE', 'RLIMIT_NOFILE', 'RLIMIT_NPROC', 'RLIMIT_RSS', 'RLIMIT_RTPRIO',
   'RLIMIT_RTTIME', 'RLIMIT_SIGPENDING', 'RLIMIT_STACK',
 ]);
+
+function isInteger(value: unknown): value is number | bigint {
+  return typeof value === 'bigint' || Number.isInteger(value);
+}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);

@@ -1,5 +1,7 @@
 import type { Diagnostic } from '../errors/runtime-error.js';
 import type { Spec } from './config.js';
+import { parseExactJson } from './exact-json.js';
+import { bigintProblem, bigintsIn, integer64TypeAt, numberView } from './integer64-fields.js';
 import { valueAt } from './json-pointer.js';
 import { schemaDiagnostics } from './schema-diagnostics.js';
 import { validateConfigSchema, type SchemaError } from './schema/validators.generated.mjs';
@@ -8,12 +10,24 @@ import { semanticDiagnostics } from './semantic-checks.js';
 /**
  * Every problem in a config.json document, each with a JSON pointer: the official v1.3.0
  * schema first, then the rules it cannot express. Empty means valid. Pure.
+ *
+ * The document may hold bigints (exact-json.ts: integers beyond ±(2^53−1)). The schema validator
+ * sees each as its nearest double, which can land on the wrong side of an int64/uint64 bound
+ * (2^63−1 and 2^64−1 are not doubles), so its range verdicts there are replaced by exact ones.
  */
 export function validateConfig(document: unknown): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
-  if (!validateConfigSchema(document)) {
-    const errors = (validateConfigSchema.errors ?? []).filter((e) => !isDeviceModeWithItsType(document, e));
+  const bigints = bigintsIn(document);
+  const exactRange = new Set(bigints.filter((b) => integer64TypeAt(b.pointer)).map((b) => b.pointer));
+  if (!validateConfigSchema(bigints.length > 0 ? numberView(document) : document)) {
+    const errors = (validateConfigSchema.errors ?? []).filter(
+      (e) => !isDeviceModeWithItsType(document, e) && !(exactRange.has(e.instancePath) && (e.keyword === 'minimum' || e.keyword === 'maximum')),
+    );
     diagnostics.push(...schemaDiagnostics(document, errors));
+  }
+  for (const { pointer, value } of bigints) {
+    const problem = diagnostics.some((d) => d.pointer === pointer) ? undefined : bigintProblem(pointer, value);
+    if (problem) diagnostics.push(problem);
   }
   const seen = new Set(diagnostics.map((d) => d.pointer));
   // The schema already spoke for these fields; a second message about the same field is noise.
@@ -42,12 +56,12 @@ export function asSpec(document: unknown): Spec {
   return document as Spec;
 }
 
-/** Parse config.json text; a syntax error becomes a diagnostic at the document root with its position. */
+/**
+ * Parse config.json text exactly (exact-json.ts); a syntax error becomes a diagnostic at the
+ * document root with its position, and a repeated key, too deep a nesting or a number without
+ * an exact value one at its pointer.
+ */
 export function parseConfigText(text: string): { document?: unknown; diagnostics: Diagnostic[] } {
-  try {
-    return { document: JSON.parse(text), diagnostics: [] };
-  } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    return { diagnostics: [{ pointer: '', message: `is not valid JSON: ${message}` }] };
-  }
+  const { value, diagnostics } = parseExactJson(text);
+  return value === undefined ? { diagnostics } : { document: value, diagnostics };
 }

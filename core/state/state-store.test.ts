@@ -24,6 +24,20 @@ const record = (id: string): ContainerRecord => ({
   backend: { name: 'native', reason: 'default' },
 });
 
+describe('StateStore frozen config', () => {
+  it('reads integers exactly, and a text frozen by an older berth (a repeated key) as JSON.parse did', () => {
+    dir = mkdtempSync(join(tmpdir(), 'berth-store-'));
+    const store = new StateStore(join(dir, 'root'));
+    store.claim('x');
+    store.writeFrozenConfig('x', '{"process":{"rlimits":[{"type":"RLIMIT_CORE","hard":18446744073709551615,"soft":0}]}}');
+    expect(store.readFrozenConfig('x')).toEqual({ process: { rlimits: [{ type: 'RLIMIT_CORE', hard: 18446744073709551615n, soft: 0 }] } });
+    store.writeFrozenConfig('x', '{"hostname":"a","hostname":"b"}');
+    expect(store.readFrozenConfig('x')).toEqual({ hostname: 'b' });
+    store.writeFrozenConfig('x', '{"hostname":');
+    expect(() => store.readFrozenConfig('x')).toThrow('x: the config frozen at create is corrupt');
+  });
+});
+
 describe('StateStore', () => {
   it('claims an id once; the second claim gets runc\'s "already exists" text', () => {
     dir = mkdtempSync(join(tmpdir(), 'berth-store-'));

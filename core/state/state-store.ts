@@ -1,6 +1,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { RuntimeError } from '../errors/runtime-error.js';
+import { parseExactJson } from '../spec/exact-json.js';
 import type { ContainerRecord } from './container-record.js';
 import type { IdLock } from './id-lock.js';
 import { containerIdProblem } from '../spec/container-id.js';
@@ -76,15 +77,30 @@ export class StateStore {
     writeAtomic(join(this.containerDir(record.id), 'state.json'), JSON.stringify(record));
   }
 
+  /** The text as given: create freezes config.json's own text; update writes stringifyExactJson's. */
   writeFrozenConfig(id: string, configText: string): void {
     writeAtomic(join(this.containerDir(id), 'config.json'), configText);
   }
 
+  /**
+   * The frozen config, its integers exact (a bigint beyond 2^53, as exact-json.ts reads
+   * config.json). A container created by a berth that read configs with JSON.parse may have
+   * frozen a text the exact reader refuses (a repeated key, say): it is read as that berth read
+   * it, so the container can still be managed and deleted.
+   */
   readFrozenConfig(id: string): unknown {
+    let text: string;
     try {
-      return JSON.parse(readFileSync(join(this.containerDir(id), 'config.json'), 'utf8'));
+      text = readFileSync(join(this.containerDir(id), 'config.json'), 'utf8');
     } catch (e) {
       throw RuntimeError.system(`${id}: cannot read the config frozen at create`, e);
+    }
+    const { value } = parseExactJson(text);
+    if (value !== undefined) return value;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (e) {
+      throw RuntimeError.system(`${id}: the config frozen at create is corrupt`, e);
     }
   }
 

@@ -9,6 +9,7 @@ import {
   passedFdStdio,
   releasePassedFds,
   RuntimeError,
+  stringifyExactJson,
   type Backend,
   type ContainerContext,
   type ContainerStats,
@@ -47,7 +48,8 @@ export function createDelegateBackend(): Backend {
       const paths = privatePaths(ctx.stateDir);
       mkdirSync(paths.bundle, { mode: 0o700 });
       ctx.undo.onUndo('remove the delegated runtime files', () => removePrivateFiles(paths));
-      writeFileSync(join(paths.bundle, 'config.json'), JSON.stringify(delegatedConfig(ctx.spec, ctx.rootfs, ctx.bundle)), { mode: 0o600 });
+      // stringifyExactJson: a 64-bit value (a bigint beyond 2^53) reaches the runtime with every digit.
+      writeFileSync(join(paths.bundle, 'config.json'), stringifyExactJson(delegatedConfig(ctx.spec, ctx.rootfs, ctx.bundle)), { mode: 0o600 });
       // Registered before the call: a runtime that fails half-way may leave a container behind.
       ctx.undo.onUndo(`delete the container in ${runtime}`, () => deleteDelegated(runtime, paths, ctx.id));
 
@@ -83,7 +85,7 @@ export function createDelegateBackend(): Backend {
     async update(ctx, resources) {
       // A file, not "-": crun opens /dev/stdin, which fails on the socket Node makes a child's stdin pipe from.
       const file = join(ctx.stateDir, `delegate-update-${randomUUID()}.json`);
-      writeFileSync(file, JSON.stringify(resources), { mode: 0o600 });
+      writeFileSync(file, stringifyExactJson(resources), { mode: 0o600 });
       try {
         await runVerb(ctx, 'update', ['--resources', file]);
       } finally {
@@ -334,7 +336,7 @@ function stepFailed(runtime: string, step: string, id: string, newLogText: strin
  */
 async function startExec(runtime: string, paths: PrivatePaths, stateDir: string, id: string, request: ExecRequest): Promise<ExecStarted> {
   const files = execFiles(stateDir);
-  writeFileSync(files.process, JSON.stringify(request.process), { mode: 0o600 });
+  writeFileSync(files.process, stringifyExactJson(request.process), { mode: 0o600 });
   const logOffset = sizeOf(paths.log);
   const stdio: StdioOptions = ['inherit', 'inherit', 'inherit', ...passedFdStdio(request.passedFds)];
   const { exit } = spawnRuntime(runtime, 'exec', id, execArgs(paths, id, request, files), stdio);

@@ -4,6 +4,7 @@ import type { Spec } from '../../core/plugin-api.js';
 import { MS, parseMountOptions } from './mount-options.js';
 import { resolveSource, type HostFacts } from './plan.js';
 import { hostCgroupLayout, unescapeMountPath, type CgroupLayout } from './cgroups/layout.js';
+import type { RlimitHostFacts } from './rlimit-check.js';
 
 /** What the plan compiler needs to know about this host and bundle, measured once at create. */
 export function measureHost(spec: Spec, bundle: string, rootfs: string): HostFacts {
@@ -22,6 +23,7 @@ export function measureHost(spec: Spec, bundle: string, rootfs: string): HostFac
     home: homeOf(rootfs, spec.process?.user.uid ?? 0),
     ownNamespacePaths: ownNamespacePaths(spec),
     rootfsMountPoint: mountPointOf(realpathOr(rootfs), readFileSync('/proc/self/mountinfo', 'utf8')),
+    rlimits: measureRlimitHost(),
   };
 }
 
@@ -93,4 +95,47 @@ export function homeOf(rootfs: string, uid: number): string | undefined {
     // no /etc/passwd in the rootfs: HOME=/
   }
   return undefined;
+}
+
+/** /proc/self/limits' row names → RLIMIT_* names. */
+const limitRows: Record<string, string> = {
+  'Max cpu time': 'RLIMIT_CPU', 'Max file size': 'RLIMIT_FSIZE', 'Max data size': 'RLIMIT_DATA', 'Max stack size': 'RLIMIT_STACK',
+  'Max core file size': 'RLIMIT_CORE', 'Max resident set': 'RLIMIT_RSS', 'Max processes': 'RLIMIT_NPROC', 'Max open files': 'RLIMIT_NOFILE',
+  'Max locked memory': 'RLIMIT_MEMLOCK', 'Max address space': 'RLIMIT_AS', 'Max file locks': 'RLIMIT_LOCKS', 'Max pending signals': 'RLIMIT_SIGPENDING',
+  'Max msgqueue size': 'RLIMIT_MSGQUEUE', 'Max nice priority': 'RLIMIT_NICE', 'Max realtime priority': 'RLIMIT_RTPRIO', 'Max realtime timeout': 'RLIMIT_RTTIME',
+};
+
+/** The hard limits in /proc/<pid>/limits text, by RLIMIT_* name ("unlimited" is RLIM_INFINITY, 2^64−1). */
+export function parseHardLimits(text: string): Record<string, bigint> {
+  const out: Record<string, bigint> = {};
+  for (const line of text.split('\n')) {
+    const match = /^(Max [a-z ]+?)\s{2,}(\S+)\s+(\S+)/.exec(line);
+    const name = match ? limitRows[match[1]!] : undefined;
+    if (!name) continue;
+    const hard = match![3]!;
+    if (hard === 'unlimited') out[name] = 2n ** 64n - 1n;
+    else if (/^\d+$/.test(hard)) out[name] = BigInt(hard);
+  }
+  return out;
+}
+
+/** CAP_SYS_RESOURCE is bit 24 of a /proc/<pid>/status CapEff mask. */
+export function hasCapSysResource(status: string): boolean {
+  const hex = /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+  return hex !== undefined && (BigInt(`0x${hex}`) & (1n << 24n)) !== 0n;
+}
+
+/** berth's own rlimits and capabilities: what its container processes inherit and may raise. */
+export function measureRlimitHost(): RlimitHostFacts {
+  let nrOpen: bigint | undefined;
+  try {
+    nrOpen = BigInt(readFileSync('/proc/sys/fs/nr_open', 'utf8').trim());
+  } catch {
+    // not readable here: the helper's setrlimit reports it
+  }
+  return {
+    hardLimits: parseHardLimits(readFileSync('/proc/self/limits', 'utf8')),
+    capSysResource: hasCapSysResource(readFileSync('/proc/self/status', 'utf8')),
+    ...(nrOpen !== undefined ? { nrOpen } : {}),
+  };
 }

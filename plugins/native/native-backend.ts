@@ -9,6 +9,7 @@ import { helperPath } from './helper-path.js';
 import { measureHost } from './host-facts.js';
 import { applyLimits, cgroupDirsOf, cgroupsOf, plannedCgroups, requireCgroups, setUpCgroups, watchOomKills } from './native-cgroups.js';
 import { compilePlan } from './plan.js';
+import { rlimitProblems } from './rlimit-check.js';
 import { CloneFlag, encodePlan, PlanFlag, wireVersion } from './wire.js';
 
 /**
@@ -27,6 +28,9 @@ export function createNativeBackend(): Backend {
       const helper = helperPath();
       const execFifo = fifoPath(ctx.stateDir);
       const host = measureHost(ctx.spec, ctx.bundle, ctx.rootfs);
+      // Before anything is made: an rlimit the host will not grant is the config's problem.
+      const refused = rlimitProblems(ctx.spec.process, ctx.spec.linux?.namespaces ?? [], host.ownNamespacePaths ?? [], host.rlimits);
+      if (refused.length > 0) throw RuntimeError.invalidSpec(refused, `${ctx.bundle}/config.json`);
       const cgroups = setUpCgroups(ctx);
       const { plan, diagnostics } = compilePlan({
         id: ctx.id,

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { describeCause, pointerOf, RuntimeError, type ContainerContext, type CreateContext, type LinuxResources } from '../../core/plugin-api.js';
+import { describeCause, pointerOf, RuntimeError, type ContainerContext, type CreateContext, type Integer64, type LinuxResources } from '../../core/plugin-api.js';
 import { applyResources, cgroupPathsFor, createCgroups, destroyCgroups, type CgroupPaths } from './cgroups/cgroup-manager.js';
 import { containerCgroupPath } from './cgroups/cgroup-path.js';
 import { hostCgroupLayout } from './cgroups/layout.js';
@@ -39,7 +39,7 @@ export function plannedCgroups(ctx: Pick<CreateContext, 'id' | 'spec' | 'bundle'
 }
 
 /** Limits, with the device rules every container gets added to the config's (or update's) own. */
-export function applyLimits(paths: CgroupPaths, resources: LinuxResources, devices: readonly { type: string; major?: number; minor?: number }[], where: string): void {
+export function applyLimits(paths: CgroupPaths, resources: LinuxResources, devices: readonly { type: string; major?: Integer64; minor?: Integer64 }[], where: string): void {
   applyResources(paths, resources, resources.devices ? effectiveDeviceRules(resources.devices, devices) : undefined, where, (dir, program) => attachDeviceFilter(helperPath(), dir, program));
 }
 

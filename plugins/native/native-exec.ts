@@ -4,7 +4,8 @@ import { RuntimeError, type ContainerContext, type ExecRequest, type ExecStarted
 import { execCgroupDirs } from './cgroups/exec-cgroups.js';
 import { parseCgroupLayout } from './cgroups/layout.js';
 import { compileExecPlan, type ExecHostFacts } from './exec-plan.js';
-import { homeOf } from './host-facts.js';
+import { homeOf, measureRlimitHost } from './host-facts.js';
+import { rlimitProblems } from './rlimit-check.js';
 import { checkHostSupport, exitStatus, helperError, HelperSession, signal } from './native-backend.js';
 import { helperPath } from './helper-path.js';
 import { validateForNative } from './native-validate.js';
@@ -19,7 +20,7 @@ import { encodePlan } from './wire.js';
  */
 export async function execInContainer(ctx: ContainerContext, request: ExecRequest): Promise<ExecStarted> {
   const { process } = request;
-  const problems = validateForNative({ ...ctx.spec, process });
+  const problems = [...validateForNative({ ...ctx.spec, process }), ...rlimitProblems(process, ctx.spec.linux?.namespaces ?? [], [], measureRlimitHost())];
   if (problems.length > 0) throw RuntimeError.invalidSpec(problems, 'exec process');
   const seccomp = ctx.spec.linux?.seccomp;
   if (seccomp?.listenerPath && usesNotify(seccomp)) {

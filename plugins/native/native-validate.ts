@@ -35,6 +35,21 @@ export function validateForNative(spec: Spec): Diagnostic[] {
     else if (!has(ns)) report(`needs the container to have its own ${ns} namespace, or it would change the host's`, 'linux', 'sysctl', key);
   }
 
+  // Numbers the kernel holds in fewer bits than the schema allows: refused, never truncated.
+  // A device node's number is 12 bits of major and 20 of minor (mknod(2) takes a 32-bit dev_t).
+  (linux.devices ?? []).forEach((device, i) => {
+    if (device.type === 'p') return;
+    for (const [field, max] of [['major', 4095], ['minor', 1048575]] as const) {
+      const n = device[field];
+      if (n !== undefined && (n < 0 || n > max)) report(`must be between 0 and ${max} for a device node (the kernel's ${field} numbers have ${field === 'major' ? 12 : 20} bits), got ${n}`, 'linux', 'devices', i, field);
+    }
+  });
+  // struct winsize holds 16-bit rows and columns.
+  for (const field of ['height', 'width'] as const) {
+    const n = spec.process?.consoleSize?.[field];
+    if (n !== undefined && n > 65535) report(`must be at most 65535 (a terminal's size is 16 bits), got ${n}`, 'process', 'consoleSize', field);
+  }
+
   // Not implemented yet by the native backend: refused, never silently ignored.
   const notYet = (what: string, ...path: (string | number)[]) => report(`${what} is not implemented by the native backend yet`, ...path);
   if (linux.seccomp) out.push(...seccompProblems(linux.seccomp));

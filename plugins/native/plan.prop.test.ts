@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defaultSpec } from '../../core/spec/default-spec.js';
+import { stringifyExactJson } from '../../core/spec/exact-json.js';
+import { parseConfigText, validateConfig } from '../../core/spec/validate-config.js';
 import { arbitraryValidConfig } from '../../core/spec/test-support/arbitrary-config.js';
 import type { Spec } from '../../core/plugin-api.js';
 import { linuxCapabilities } from '../../core/plugin-api.js';
@@ -300,6 +302,58 @@ describe('validateForNative', () => {
       { pointer: '/linux/sysctl/kernel.shmmax', message: 'needs the container to have its own ipc namespace, or it would change the host\'s' },
       { pointer: '/linux/seccomp/syscalls/0/action', message: 'SCMP_ACT_NOTIFY needs /linux/seccomp/listenerPath: the seccomp agent that answers' },
     ]);
+  });
+});
+
+describe('compilePlan keeps 64-bit values exact, from config.json text to the wire', () => {
+  const uint64 = fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.constantFrom(0n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 63n - 1n, 2n ** 63n, 2n ** 64n - 2n, 2n ** 64n - 1n));
+  const int64 = fc.oneof(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.constantFrom(-(2n ** 63n), -(2n ** 53n) - 1n, -1n, 0n, 2n ** 53n, 2n ** 63n - 1n));
+  /** What the helper reads: the u64 the value is sent as. */
+  const wire = (n: bigint) => BigInt.asUintN(64, n);
+
+  it('rlimits, seccomp argument values, scheduler times and time offsets', () => {
+    fc.assert(
+      fc.property(uint64, uint64, uint64, uint64, fc.tuple(uint64, uint64, uint64), int64, (a, b, value, valueTwo, [runtime, deadline, period], secs) => {
+        const [soft, hard] = a <= b ? [a, b] : [b, a];
+        const spec = defaultSpec();
+        spec.process!.rlimits = [{ type: 'RLIMIT_CORE', soft, hard }];
+        spec.process!.scheduler = { policy: 'SCHED_DEADLINE', nice: -5, runtime, deadline, period };
+        spec.linux!.namespaces!.push({ type: 'time' });
+        spec.linux!.timeOffsets = { monotonic: { secs, nanosecs: 7 } };
+        spec.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['kill'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value, valueTwo, op: 'SCMP_CMP_MASKED_EQ' }] }] };
+        // Through the text, as config.json arrives: bigints beyond 2^53, numbers below.
+        const { document } = parseConfigText(stringifyExactJson(spec));
+        expect(validateConfig(document)).toEqual([]);
+        const { plan, diagnostics } = compilePlan(input(document as Spec));
+        expect(diagnostics).toEqual([]);
+        const decoded = decodePlan(encodePlan(plan));
+        const only = (list: PlanOp[], op: keyof typeof Op) => list.filter((o) => o.op === op).map((o) => o.args);
+        expect(only(decoded.child, 'SETRLIMIT')).toEqual([[4n, wire(soft), wire(hard)]]);
+        expect(only(decoded.child, 'SECCOMP_RULE')).toEqual([['kill', BigInt(0x00050001), 1n, 0n, 7n, wire(value), wire(valueTwo)]]);
+        expect(only(decoded.child, 'SCHED')).toEqual([[6n, 0n, wire(-5n), 0n, wire(runtime), wire(deadline), wire(period)]]);
+        expect(only(decoded.pre, 'WRITE_FILE')).toEqual([['/proc/self/timens_offsets', `monotonic ${secs} 7\n`]]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('device numbers up to the kernel\'s widths reach mknod exactly; beyond them the native backend refuses at the pointer', () => {
+    fc.assert(
+      // Half of them near the kernel's widths, so both sides of each bound are seen.
+      fc.property(fc.oneof(int64, fc.bigInt({ min: -1n, max: 4096n })), fc.oneof(int64, fc.bigInt({ min: -1n, max: 2n ** 20n })), (major, minor) => {
+        const spec = defaultSpec();
+        spec.linux!.devices = [{ type: 'c', path: '/dev/x', major, minor }];
+        const { document } = parseConfigText(stringifyExactJson(spec));
+        expect(validateConfig(document)).toEqual([]);
+        const fits = (n: bigint, bits: bigint) => n >= 0n && n < 2n ** bits;
+        const refused = validateForNative(document as Spec).map((d) => d.pointer);
+        expect(refused).toEqual([...(fits(major, 12n) ? [] : ['/linux/devices/0/major']), ...(fits(minor, 20n) ? [] : ['/linux/devices/0/minor'])]);
+        if (refused.length > 0) return;
+        const mknod = decodePlan(encodePlan(compilePlan(input(document as Spec)).plan)).child.filter((o) => o.op === 'MKNOD_IN_ROOT' && o.args[1] === '/dev/x');
+        expect(mknod.map((o) => o.args.slice(3, 5))).toEqual([[major, minor]]);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 

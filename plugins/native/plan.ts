@@ -1,6 +1,7 @@
 import { linuxCapabilities, pointerOf, type Diagnostic, type Mount, type PassedFds, type Process, type Spec } from '../../core/plugin-api.js';
 import { MS, parseMountOptions, recursiveAttributes, remountableFlags } from './mount-options.js';
 import { sysctlNamespace } from './native-validate.js';
+import { rlimitProblems, type RlimitHostFacts } from './rlimit-check.js';
 import { seccompOps, usesNotify } from './seccomp.js';
 import { CloneFlag, PlanFlag, type Arg, type OpName, type Plan, type PlanOp } from './wire.js';
 
@@ -24,6 +25,8 @@ export interface HostFacts {
   ownNamespacePaths?: string[];
   /** The mount point of the mount that holds the rootfs (the rootfs itself when it is one); "/" when unknown. */
   rootfsMountPoint?: string;
+  /** berth's own hard rlimits and whether it may raise them (rlimit-check.ts). */
+  rlimits?: RlimitHostFacts;
 }
 
 export interface PlanInput {
@@ -93,7 +96,7 @@ const S_IFIFO = 0o010000;
 
 export function compilePlan(input: PlanInput): CompiledPlan {
   const { spec, rootfs } = input;
-  const diagnostics: Diagnostic[] = [];
+  const diagnostics: Diagnostic[] = rlimitProblems(spec.process, spec.linux?.namespaces ?? [], input.host.ownNamespacePaths ?? [], input.host.rlimits);
   const pre: PlanOp[] = [];
   const parent: PlanOp[] = [];
   const child: PlanOp[] = [];
@@ -342,9 +345,9 @@ export function processSettingOps(process: Process): PlanOp[] {
   for (const rlimit of process.rlimits ?? []) op('SETRLIMIT', rlimitNumbers[rlimit.type]!, BigInt(rlimit.soft), BigInt(rlimit.hard));
   if (process.ioPriority) op('IOPRIO', ioprioClasses[process.ioPriority.class] ?? 0, process.ioPriority.priority ?? 0);
   if (process.scheduler) {
-    const s = process.scheduler as { policy: string; nice?: number; priority?: number; flags?: string[]; runtime?: number; deadline?: number; period?: number };
+    const s = process.scheduler;
     const flags = (s.flags ?? []).reduce((m, f) => m | (schedFlags[f] ?? 0), 0);
-    op('SCHED', schedPolicies[s.policy] ?? 0, flags, BigInt.asUintN(64, BigInt(s.nice ?? 0)), s.priority ?? 0, s.runtime ?? 0, s.deadline ?? 0, s.period ?? 0);
+    op('SCHED', schedPolicies[s.policy] ?? 0, flags, s.nice ?? 0, s.priority ?? 0, s.runtime ?? 0, s.deadline ?? 0, s.period ?? 0);
   }
   if (process.execCPUAffinity?.final) op('CPU_AFFINITY', ...cpuList(process.execCPUAffinity.final));
   return ops;

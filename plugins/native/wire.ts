@@ -8,6 +8,9 @@
  *   then three sections, in order PRE, PARENT, CHILD, each: u32 opCount, ops...
  *   op:      u32 code | u32 argc | args...
  *   arg:     u8 0 + u64 integer   |   u8 1 + u32 length + bytes (a string, no NUL inside)
+ *            An integer is exact: a bigint, or a number that is a safe integer, in [−2^63, 2^64−1];
+ *            a negative one travels as its two's complement (the ops that take one, such as SCHED's
+ *            nice, read it as signed). encodePlan throws on anything else rather than wrap it.
  *
  * Execution: the helper runs PRE (in the runtime's namespaces), clones with cloneFlags, then the
  * helper runs PARENT (it knows the child's pid) while the child runs CHILD and finally execs.
@@ -144,7 +147,7 @@ export const Op = {
   /** PRE, for `run` in the foreground with a terminal and no --console-socket: a socket pair
    * stands in for it; the helper receives the pty master and relays it to its own stdio. */
   CONSOLE_PAIR: 67,
-  /** i policy, i flags, i nice, i priority, i runtime, i deadline, i period: sched_setattr for this process. */
+  /** i policy, i flags, i nice (signed), i priority, i runtime, i deadline, i period: sched_setattr for this process. */
   SCHED: 68,
   /** i cpu...: sched_setaffinity for this process (PRE: the runtime's initial affinity; CHILD: the final one). */
   CPU_AFFINITY: 69,
@@ -215,21 +218,21 @@ export function encodePlan(plan: Plan): Buffer {
     b.writeUInt32LE(n);
     parts.push(b);
   };
-  const u64 = (n: number | bigint) => {
+  const u64 = (n: number | bigint, what: string) => {
     const b = Buffer.alloc(8);
-    b.writeBigUInt64LE(BigInt.asUintN(64, BigInt(n)));
+    b.writeBigUInt64LE(BigInt.asUintN(64, wireInteger(n, what)));
     parts.push(b);
   };
   parts.push(Buffer.from(wireMagic, 'latin1'));
   u32(wireVersion);
   u32(plan.flags);
-  u64(plan.cloneFlags);
+  u64(plan.cloneFlags, 'the clone flags');
   for (const section of [plan.pre, plan.parent, plan.child]) {
     u32(section.length);
     for (const { op, args } of section) {
       u32(Op[op]);
       u32(args.length);
-      for (const arg of args) {
+      args.forEach((arg, i) => {
         if (typeof arg === 'string') {
           const bytes = Buffer.from(arg, 'utf8');
           if (bytes.includes(0)) throw new Error(`plan: ${op} argument contains a NUL byte`);
@@ -238,10 +241,21 @@ export function encodePlan(plan: Plan): Buffer {
           parts.push(bytes);
         } else {
           parts.push(Buffer.from([0]));
-          u64(arg);
+          u64(arg, `${op} argument ${i}`);
         }
-      }
+      });
     }
   }
   return Buffer.concat(parts);
+}
+
+const int64Min = -(2n ** 63n);
+const uint64Max = 2n ** 64n - 1n;
+
+/** The exact integer an argument carries; a fraction, a number past 2^53 (it may have lost digits) or a value no u64 slot holds is a bug of the plan, never wrapped. */
+export function wireInteger(n: number | bigint, what: string): bigint {
+  if (typeof n === 'number' && !Number.isSafeInteger(n)) throw new Error(`plan: ${what} is ${n}, not an integer the wire carries exactly (a safe integer or a bigint)`);
+  const value = BigInt(n);
+  if (value < int64Min || value > uint64Max) throw new Error(`plan: ${what} is ${value}, outside what the wire carries (-2^63 to 2^64-1)`);
+  return value;
 }

@@ -10,6 +10,14 @@
  * them, fd 6+i becoming the container's 3+i, except the `passedFds.gaps` (container fd numbers
  * the caller did not have open), which must stay closed in the container.
  *
+ * Numbers: a 64-bit integer (the config's int64 and uint64 fields: rlimits, seccomp argument
+ * values, memory limits, ...) travels as a plain JSON number with every digit, exactly as
+ * config.json has it: `"hard": 18446744073709551615`, never rounded and never a string. Read the
+ * messages with a JSON parser that keeps 64-bit integers (Go's encoding/json into int64/uint64,
+ * Rust's serde_json, Python's json do; in JavaScript, JSON.parse does not: use lossless-json or
+ * similar). berth reads answers the same way (plugins/rpc/exact-codec.ts) and refuses a message
+ * with a repeated key or nested deeper than 256 levels.
+ *
  * Errors: reply with a JSON-RPC error whose code is one of berth's (1000..1099, see
  * core/errors/exit-codes.ts: 1009 BACKEND, 1006 UNSUPPORTED, ...) and a message naming what is wrong.
  * If create fails, berth calls delete with force so the backend can clean up what it made.

@@ -196,6 +196,21 @@ describe('the optional verbs over rpc (the fifo-backend double: pause is SIGSTOP
     expect(again.stderr).toBe('p1: container not paused\n');
   });
 
+  it('64-bit values travel to the backend as JSON numbers with every digit (protocol.ts), in create and update', () => {
+    const b = bundle(['sleep', '100'], (c) => {
+      c.process.rlimits = [{ type: 'RLIMIT_CORE', hard: 'U64MAX', soft: 'U64MAX' }];
+    });
+    writeFileSync(join(b, 'config.json'), readFileSync(join(b, 'config.json'), 'utf8').replaceAll('"U64MAX"', '18446744073709551615'));
+    const run = berth('run', '-d', '-b', b, 'x64');
+    expect(run.code, run.stderr).toBe(0);
+    expect(readFileSync(join(root, 'x64', 'fifo-backend-create.raw.json'), 'utf8')).toContain('"rlimits":[{"type":"RLIMIT_CORE","hard":18446744073709551615,"soft":18446744073709551615}]');
+    const r = runBerth(['--root', root, 'update', '-r', '-', 'x64'], { input: '{"memory": {"limit": 9223372036854775807}, "cpu": {"shares": 18446744073709551615}}' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(root, 'x64', 'fifo-backend-update.raw.json'), 'utf8')).toContain('"resources":{"memory":{"limit":9223372036854775807},"cpu":{"shares":18446744073709551615}}');
+    // The frozen config keeps them too, every digit, for the next reader.
+    expect(readFileSync(join(root, 'x64', 'config.json'), 'utf8')).toContain('"limit":9223372036854775807');
+  });
+
   it('update delivers the merged flags and -r document to the backend', () => {
     const b = bundle(['sleep', '100']);
     expect(berth('run', '-d', '-b', b, 'u1').code).toBe(0);

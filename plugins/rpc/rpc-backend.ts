@@ -16,6 +16,7 @@ import {
   type PassedFds,
 } from '../../core/plugin-api.js';
 import { rpcDescriptor } from './descriptor.js';
+import { exactJsonDecoder, exactJsonEncoder, UnreadableMessage } from './exact-codec.js';
 import {
   BackendMethod,
   BerthMethod,
@@ -184,7 +185,17 @@ async function openSession(ctx: SessionContext, options: { hooks?: HookPoint; pa
     child.once('spawn', resolve);
     child.once('error', (e) => reject(RuntimeError.system(`rpc backend ${command}: cannot start`, e)));
   });
-  const connection: MessageConnection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+  const connection: MessageConnection = createMessageConnection(
+    new StreamMessageReader(child.stdout!, { contentTypeDecoder: exactJsonDecoder }),
+    new StreamMessageWriter(child.stdin!, { contentTypeEncoder: exactJsonEncoder }),
+  );
+  // A message berth cannot read (a repeated key, too deep, not JSON) fails the request in flight, never hangs it.
+  const unreadable = new Promise<never>((_, reject) =>
+    connection.onError(([e]) => {
+      if (e instanceof UnreadableMessage) reject(new RuntimeError('BACKEND', `rpc backend ${command}: ${e.message}`, { cause: e }));
+    }),
+  );
+  unreadable.catch(() => {});
   if (options.hooks) {
     const hooks = options.hooks;
     connection.onRequest(BerthMethod.runHooks, (p: RunHooksParams) => hooks.run(p.kind, p.pid));
@@ -200,7 +211,7 @@ async function openSession(ctx: SessionContext, options: { hooks?: HookPoint; pa
       });
       died.catch(() => {});
       try {
-        return await Promise.race([connection.sendRequest<T>(method, params), died]);
+        return await Promise.race([connection.sendRequest<T>(method, params), died, unreadable]);
       } catch (e) {
         throw toRuntimeError(command, method, e);
       }

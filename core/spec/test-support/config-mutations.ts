@@ -166,7 +166,8 @@ export const configMutations: readonly ConfigMutation[] = [
       const rlimits = (processOf(doc).rlimits ??= []);
       if (rlimits.length === 0) return `${append(rlimits, { type: 'RLIMIT_NOFILE', soft: 2048, hard: 1024 }, 'process', 'rlimits')}/soft`;
       const i = n % rlimits.length;
-      rlimits[i]!.soft = rlimits[i]!.hard + 1;
+      const hard = rlimits[i]!.hard;
+      rlimits[i]!.soft = typeof hard === 'bigint' ? hard + 1n : hard + 1;
       return `/process/rlimits/${i}/soft`;
     },
   },

@@ -245,6 +245,16 @@ describe.skipIf(skipReason !== undefined)(`delegate backend driving runc through
     expect(exited(pid)).toBe(true);
   });
 
+  it('64-bit values reach runc with every digit: RLIMIT_CORE of uint64 max is unlimited in the container', () => {
+    const id = newId();
+    const path = join(bundle, 'config.json');
+    const text = readFileSync(path, 'utf8').replace(/"rlimits": \[[^\]]*\]/, '"rlimits": [{"type": "RLIMIT_CORE", "hard": 18446744073709551615, "soft": 18446744073709551615}]');
+    writeFileSync(path, text);
+    const r = berth(['run', '-d', '--bundle', bundle, id]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(`/proc/${state(id).pid}/limits`, 'utf8')).toMatch(/^Max core file size\s+unlimited\s+unlimited\s+bytes/m);
+  });
+
   it('run -d: the container is running at once, and runc agrees', () => {
     const id = newId();
     const r = berth(['run', '-d', '--bundle', bundle, id]);

@@ -148,7 +148,10 @@ function decodeRule(rule: DeviceRule, pointer: string, problems: Diagnostic[]): 
     const n = rule[field];
     // Negative means any, as in v1's "*".
     if (n === undefined || n < 0) return undefined;
-    if (!Number.isInteger(n) || n > 0xffffffff) problems.push({ pointer: `${pointer}/${field}`, message: `must be a device number below 2^32, got ${n}` });
+    if (typeof n === 'bigint' || !Number.isInteger(n) || n > 0xffffffff) {
+      problems.push({ pointer: `${pointer}/${field}`, message: `must be a device number below 2^32, got ${n}` });
+      return undefined;
+    }
     return n;
   };
   const majorNumber = number('major');

@@ -1,9 +1,10 @@
-import type { DeviceRule, LinuxResources, ThrottleDevice } from '../../../core/plugin-api.js';
+import type { DeviceRule, Integer64, LinuxResources, ThrottleDevice } from '../../../core/plugin-api.js';
 import { pointerOf, type Diagnostic } from '../../../core/plugin-api.js';
 
 /**
  * linux.resources → the cgroup files to write, in order, each tagged with the field it comes
- * from so a failed write names it. Pure. v1 and v2 differ in files and units (runc's
+ * from so a failed write names it. Pure. A 64-bit value (a bigint beyond 2^53) is written with
+ * all its digits, and any arithmetic on one is exact. v1 and v2 differ in files and units (runc's
  * conversions); a field one version has no file for is a problem, never a silent no-op.
  */
 export interface CgroupWrite {
@@ -45,7 +46,7 @@ export interface PointedDeviceRule {
 }
 
 /** The config's device rules, then the always-allowed ones, then the config's devices (as runc orders them). */
-export function effectiveDeviceRules(rules: readonly DeviceRule[], devices: readonly { type: string; major?: number; minor?: number }[]): PointedDeviceRule[] {
+export function effectiveDeviceRules(rules: readonly DeviceRule[], devices: readonly { type: string; major?: Integer64; minor?: Integer64 }[]): PointedDeviceRule[] {
   return [
     ...rules.map((rule, i) => ({ rule, pointer: at('devices', i) })),
     ...alwaysAllowedDevices.map((rule) => ({ rule, pointer: '' })),
@@ -58,14 +59,14 @@ export function effectiveDeviceRules(rules: readonly DeviceRule[], devices: read
 /** A v1 devices.allow/deny line: "c 1:3 rwm", "a *:* rwm". */
 export function deviceLine(rule: DeviceRule): string {
   const type = rule.type ?? 'a';
-  const number = (n: number | undefined) => (n === undefined || n < 0 ? '*' : String(n));
+  const number = (n: Integer64 | undefined) => (n === undefined || n < 0 ? '*' : String(n));
   return `${type} ${number(rule.major)}:${number(rule.minor)} ${rule.access || 'rwm'}`;
 }
 
 export function v1Writes(resources: LinuxResources, deviceRules?: readonly PointedDeviceRule[]): CompiledResources {
   const writes: CgroupWrite[] = [];
   const problems: Diagnostic[] = [];
-  const write = (controller: string, file: string, value: string | number, pointer: string, fallbackFile?: string) =>
+  const write = (controller: string, file: string, value: string | Integer64, pointer: string, fallbackFile?: string) =>
     writes.push({ controller, file, value: String(value), pointer, ...(fallbackFile ? { fallback: { file: fallbackFile, value: String(value) } } : {}) });
   const { memory, cpu, pids, blockIO } = resources;
 
@@ -125,7 +126,7 @@ export function v1Writes(resources: LinuxResources, deviceRules?: readonly Point
 export function v2Writes(resources: LinuxResources): CompiledResources {
   const writes: CgroupWrite[] = [];
   const problems: Diagnostic[] = [];
-  const write = (file: string, value: string | number, pointer: string, fallback?: CgroupWrite['fallback']) =>
+  const write = (file: string, value: string | Integer64, pointer: string, fallback?: CgroupWrite['fallback']) =>
     writes.push({ controller: file.split('.')[0]!, file, value: String(value), pointer, ...(fallback ? { fallback } : {}) });
   const v1Only = (pointer: string, what: string) => problems.push({ pointer, message: `${what} exists only on cgroup v1` });
   const { memory, cpu, pids, blockIO } = resources;
@@ -201,8 +202,9 @@ export function blkioToIoWeight(weight: number): number {
   return Math.floor(1 + ((weight - 10) * 9999) / 990);
 }
 
-/** runc's shares → cpu.weight: [2, 262144] onto [1, 10000]. */
-export function sharesToWeight(shares: number): number {
+/** runc's shares → cpu.weight: [2, 262144] onto [1, 10000] (beyond, what the kernel then refuses, exactly). */
+export function sharesToWeight(shares: Integer64): Integer64 {
+  if (typeof shares === 'bigint') return 1n + ((shares - 2n) * 9999n) / 262142n;
   return Math.floor(1 + ((shares - 2) * 9999) / 262142);
 }
 
@@ -210,15 +212,15 @@ export function sharesToWeight(shares: number): number {
  * config's swap is memory+swap (v1's memsw); v2 limits swap alone: swap − limit (runc's
  * ConvertMemorySwapToCgroupV2Value). "!" marks a problem.
  */
-export function swapForV2(swap: number, limit: number | undefined): string | undefined {
+export function swapForV2(swap: Integer64, limit: Integer64 | undefined): string | undefined {
   if (swap === -1) return 'max';
   if (swap === 0) return limit === -1 ? 'max' : undefined;
   if (limit === undefined || limit <= 0) return '!cannot limit swap without a memory limit (on cgroup v2 the limit is memory+swap minus memory)';
   if (swap < limit) return `!memory+swap (${swap}) must be at least the memory limit (${limit})`;
-  return String(swap - limit);
+  return String(BigInt(swap) - BigInt(limit));
 }
 
-function maxOf(n: number): string {
+function maxOf(n: Integer64): string {
   return n < 0 ? 'max' : String(n);
 }
 

@@ -1,6 +1,7 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runBerth } from '../../../core/cli/test-support/run-berth.js';
+import { stringifyExactJson } from '../../../core/spec/exact-json.js';
 
 /** Debian's busybox-static, the shell payload of the root integration tests. */
 export const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
@@ -9,7 +10,8 @@ const tools = ['sh', 'echo', 'cat', 'id', 'hostname', 'sleep', 'ls', 'touch', 'm
 
 /**
  * A bundle made by `berth spec` in a fresh directory under `parent`: busybox as its rootfs,
- * terminal off, `args` as the program, then `edit` applied to the config.
+ * terminal off, `args` as the program, then `edit` applied to the config (a bigint is written
+ * with all its digits).
  */
 export function busyboxBundle(parent: string, args: string[], edit: (config: Record<string, any>) => void = () => {}): string {
   const path = join(parent, `b-${Math.random().toString(36).slice(2)}`);
@@ -25,6 +27,6 @@ export function busyboxBundle(parent: string, args: string[], edit: (config: Rec
   config.process.terminal = false;
   config.process.args = args;
   edit(config);
-  writeFileSync(join(path, 'config.json'), JSON.stringify(config, null, 2));
+  writeFileSync(join(path, 'config.json'), stringifyExactJson(config, 2));
   return path;
 }

@@ -9,6 +9,8 @@
 // record, processes is the container process alone, exec spawns a host process. The environment
 // variable FIFO_BACKEND_WITHOUT (comma-separated methods, e.g. "berth/pause,berth/exec") leaves
 // handlers out, so the program answers MethodNotFound for them as a backend without them would.
+// The raw text of the create and update requests is written to the state dir (*.raw.json), so
+// tests see the digits berth put on the wire.
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, constants, existsSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
@@ -16,7 +18,18 @@ import { createMessageConnection, ResponseError, StreamMessageReader, StreamMess
 
 const BACKEND = 1009;
 const without = new Set((process.env.FIFO_BACKEND_WITHOUT ?? '').split(',').filter(Boolean));
-const connection = createMessageConnection(new StreamMessageReader(process.stdin), new StreamMessageWriter(process.stdout));
+// The raw JSON text of the last request of each method, kept so tests can see what berth sent on the wire.
+const rawRequests = new Map();
+const recordingDecoder = {
+  name: 'application/json',
+  decode: async (buffer) => {
+    const text = Buffer.from(buffer).toString('utf8');
+    const message = JSON.parse(text);
+    if (message.method) rawRequests.set(message.method, text);
+    return message;
+  },
+};
+const connection = createMessageConnection(new StreamMessageReader(process.stdin, { contentTypeDecoder: recordingDecoder }), new StreamMessageWriter(process.stdout));
 const fifoOf = (c) => `${c.stateDir}/exec.fifo`;
 const envOf = (proc) => Object.fromEntries((proc.env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
 /** Register a handler unless FIFO_BACKEND_WITHOUT names the method. */
@@ -56,6 +69,7 @@ connection.onRequest('berth/create', async ({ container }) => {
     process.kill(child.pid, 'SIGKILL');
     throw e;
   }
+  writeFileSync(`${container.stateDir}/fifo-backend-create.raw.json`, rawRequests.get('berth/create'));
   return { pid: child.pid, backendState: { fifo } };
 });
 
@@ -100,6 +114,7 @@ optional('berth/resume', ({ container }) => {
 
 optional('berth/update', ({ container, resources }) => {
   writeFileSync(`${container.stateDir}/fifo-backend-update.json`, JSON.stringify(resources));
+  writeFileSync(`${container.stateDir}/fifo-backend-update.raw.json`, rawRequests.get('berth/update'));
   return null;
 });
 

@@ -1,4 +1,4 @@
-import type { DeviceRule } from '../../../../core/plugin-api.js';
+import type { DeviceRule, Integer64 } from '../../../../core/plugin-api.js';
 
 /**
  * How device rules read plainly decide a request: what the compiled device filter must agree
@@ -23,7 +23,7 @@ export function referenceAllows(rules: readonly DeviceRule[], request: DeviceReq
     [...(rule.access || 'rwm')].reduce((bits, letter) => bits | ({ r: BPF_DEVCG_ACC_READ, w: BPF_DEVCG_ACC_WRITE, m: BPF_DEVCG_ACC_MKNOD } as Record<string, number>)[letter]!, 0);
   const typeMatches = (rule: DeviceRule) =>
     rule.type === undefined || rule.type === 'a' || (rule.type === 'c' && request.type === BPF_DEVCG_DEV_CHAR) || (rule.type === 'b' && request.type === BPF_DEVCG_DEV_BLOCK);
-  const numberMatches = (wanted: number | undefined, actual: number) => wanted === undefined || wanted < 0 || wanted === actual;
+  const numberMatches = (wanted: Integer64 | undefined, actual: number) => wanted === undefined || wanted < 0 || BigInt(wanted) === BigInt(actual);
   const matches = (rule: DeviceRule) => typeMatches(rule) && numberMatches(rule.major, request.major) && numberMatches(rule.minor, request.minor);
   return [BPF_DEVCG_ACC_MKNOD, BPF_DEVCG_ACC_READ, BPF_DEVCG_ACC_WRITE]
     .filter((bit) => (request.access & bit) !== 0)
