@@ -8,6 +8,7 @@ export type {
   ContainerContext,
   CreateContext,
   CreatedContainer,
+  CreateProgress,
   CreateOptions,
   ExecRequest,
   ExecStarted,
@@ -29,6 +30,8 @@ export type { Logger } from './log/logger.js';
 export { describeCause, RuntimeError, type Diagnostic, type ErrorKind } from './errors/runtime-error.js';
 export { pointerOf } from './spec/json-pointer.js';
 export { signalIfAlive, waitGone } from './lifecycle/process-control.js';
+export { identify, type ProcessIdentity } from './state/process-identity.js';
+export { faultFor, faultPoint } from './lifecycle/fault-injection.js';
 export { rpcCodeOf, kindOfRpcCode } from './errors/exit-codes.js';
 export { unsupportedVerb, type OptionalVerb } from './backend/optional-verbs.js';
 export { linuxCapabilities } from './spec/capabilities.js';
