@@ -218,10 +218,10 @@ async function runCreateHooks(hooks: HookPoint, helper: string, pid: number, ses
     await hooks.run('createRuntime', pid);
     await hooks.run('createContainer', pidInside(pid), { enter: enterContainer(helper, pid) });
   } catch (e) {
-    session.answer('abort');
+    void session.answer('abort');
     throw e;
   }
-  session.answer('ack');
+  void session.answer('ack');
 }
 
 /** The processes in the same pid namespace as `pid` (just `pid` when that is the host's). */
