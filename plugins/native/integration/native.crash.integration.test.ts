@@ -261,6 +261,22 @@ suite(`native backend: a killed create leaves nothing delete --force does not re
     expectNone([deleteForce(a, 'during the createContainer hook')]);
   });
 
+  it('run killed once the container runs: its foreground helper dies with it, the container stays until delete --force', async () => {
+    const a = nextAttempt();
+    const { child, exited } = startBerth(a, runArgs(a));
+    const status = () => JSON.parse(runBerth(['--root', root(), 'state', a.id]).stdout || '{}').status;
+    for (let i = 0; i < 200 && status() !== 'running'; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(status()).toBe('running');
+    // Besides berth, the helper carries the try's marker; the container's program has its own environment.
+    expect(caseProcesses(a.marker).filter((p) => p.pid !== child.pid).map((p) => p.command)).toEqual([expect.stringMatching(/berth-helper exec$/)]);
+    child.kill('SIGKILL');
+    expect((await exited).signal).toBe('SIGKILL');
+    for (let i = 0; i < 50 && caseProcesses(a.marker).length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(caseProcesses(a.marker)).toEqual([]);
+    expect(status()).toBe('running');
+    expectNone([deleteForce(a, 'run killed while its container runs')]);
+  });
+
   it.each(['create', 'run'] as const)('%s killed at random delays (BERTH_CRASH_TRIES)', async (verb) => {
     const [from, span] = delayWindow ? [delayWindow[0]!, delayWindow[1]! - delayWindow[0]!] : [0, (await createDuration()) * 1.3];
     const problems: string[][] = [];
