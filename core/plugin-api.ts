@@ -8,6 +8,7 @@ export type {
   ContainerContext,
   CreateContext,
   CreatedContainer,
+  CreateProgress,
   CreateOptions,
   ExecRequest,
   ExecStarted,
@@ -32,6 +33,8 @@ export { pointerOf } from './spec/json-pointer.js';
 export { parseExactJson, stringifyExactJson } from './spec/exact-json.js';
 export { signalIfAlive, waitGone } from './lifecycle/process-control.js';
 export { noPassedFds, passedFdStdio, releasePassedFds } from './lifecycle/passed-fds.js';
+export { identify, type ProcessIdentity } from './state/process-identity.js';
+export { faultFor, faultPoint } from './lifecycle/fault-injection.js';
 export { rpcCodeOf, kindOfRpcCode } from './errors/exit-codes.js';
 export { unsupportedVerb, type OptionalVerb } from './backend/optional-verbs.js';
 export { linuxCapabilities } from './spec/capabilities.js';

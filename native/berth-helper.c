@@ -94,6 +94,8 @@ static const char *op_name(uint32_t code) {
     switch (code) {
     case BERTH_OP_SETNS: return "SETNS";
     case BERTH_OP_MKFIFO: return "MKFIFO";
+    case BERTH_OP_PARENT_DEATH_SIGNAL: return "PARENT_DEATH_SIGNAL";
+    case BERTH_OP_FAULT: return "FAULT";
     case BERTH_OP_WRITE_CHILD_PROC: return "WRITE_CHILD_PROC";
     case BERTH_OP_RELEASE_CHILD: return "RELEASE_CHILD";
     case BERTH_OP_REPORT_PID: return "REPORT_PID";
@@ -644,6 +646,17 @@ static void run_op(const op_t *op) {
         close(fd);
         break;
     }
+    case BERTH_OP_PARENT_DEATH_SIGNAL: {
+        if (prctl(PR_SET_PDEATHSIG, (unsigned long)N(op, 0), 0, 0, 0) < 0) fail(errno, "PR_SET_PDEATHSIG %d", (int)N(op, 0));
+        /* berth may have died before the signal was set: its end of fd 5 is then closed. */
+        struct pollfd berth = {.fd = ACK_FD, .events = POLLIN};
+        if (poll(&berth, 1, 0) > 0 && (berth.revents & (POLLHUP | POLLERR))) _exit(1);
+        break;
+    }
+    case BERTH_OP_FAULT:
+        /* The init of a new pid namespace ignores a SIGKILL of its own: then _exit, just as abrupt. */
+        kill(getpid(), SIGKILL);
+        _exit(137);
     case BERTH_OP_MKFIFO:
         if (mkfifo(S(op, 0), (mode_t)N(op, 1)) < 0) fail(errno, "mkfifo %s", S(op, 0));
         exec_fifo_fd = open(S(op, 0), O_PATH | O_CLOEXEC);
@@ -855,6 +868,9 @@ static void run_op(const op_t *op) {
         const char *fifo = exec_fifo_fd >= 0 ? fd_path(exec_fifo_fd, reopen, sizeof reopen) : S(op, 0);
         if (access(fifo, W_OK) < 0) fail(errno, "the exec fifo %s is not writable here (is /proc mounted in the container?)", S(op, 0));
         dprintf(STATUS_FD, "ready\n");
+        /* Until berth recorded the container as created, its death (fd 5's end) ends us too. */
+        char answer[64];
+        if (!read_line(ACK_FD, answer, sizeof answer) || strcmp(answer, "commit") != 0) _exit(1);
         int fd;
         do fd = open(fifo, O_WRONLY | O_CLOEXEC); while (fd < 0 && errno == EINTR);
         if (fd < 0) _exit(1);
@@ -1270,12 +1286,14 @@ static int run_plan(void) {
     return 0;
 }
 
-/* `enter PID PATH ARGV0 [ARGS]`: join PID's namespaces (those that differ from ours), then run PATH. */
-static int enter(int argc, char **argv) {
+/* `enter PID PATH ARGV0 [ARGS]`: join PID's namespaces (those that differ from ours), then run PATH.
+ * Both die with their parent (SIGKILL): a hook berth runs this way never outlives berth, nor this. */
+static int enter(int argc, char **argv, pid_t caller) {
     if (argc < 5) {
         dprintf(2, "usage: berth-helper enter PID PATH ARGV0 [ARG...]\n");
         return 126;
     }
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != caller) return 126;
     /* A hook gets stdio only, whatever berth was started with. */
     close_fds(3, ~0U);
     const char *pid = argv[2];
@@ -1311,16 +1329,26 @@ static int enter(int argc, char **argv) {
         }
         close(fds[i]);
     }
+    /* Its write end is ours alone: hung up, we are gone (the child's getppid cannot tell, in a new pid namespace). */
+    int alive[2];
+    if (pipe2(alive, O_CLOEXEC) < 0) {
+        dprintf(2, "berth-helper enter: pipe: %s\n", strerror(errno));
+        return 126;
+    }
     pid_t child = fork();
     if (child < 0) {
         dprintf(2, "berth-helper enter: fork: %s\n", strerror(errno));
         return 126;
     }
     if (child == 0) {
+        close(alive[1]);
+        struct pollfd parent = {.fd = alive[0], .events = POLLIN};
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || poll(&parent, 1, 0) != 0) _exit(126);
         execv(argv[3], argv + 4);
         dprintf(2, "berth-helper enter: exec %s: %s\n", argv[3], strerror(errno));
         _exit(127);
     }
+    close(alive[0]);
     int status;
     while (waitpid(child, &status, 0) < 0)
         if (errno != EINTR) return 126;
@@ -1497,11 +1525,13 @@ static void reexec_from_sealed_copy(char **argv) {
 }
 
 int main(int argc, char **argv) {
+    /* Before anything else, so that a parent gone since the start is noticed (enter). */
+    pid_t caller = getppid();
     reexec_from_sealed_copy(argv);
     /* Not dumpable: no other process can ptrace us or open /proc/<pid>/exe (CVE-2019-5736 class). */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     umask(0);
-    if (argc >= 2 && strcmp(argv[1], "enter") == 0) return enter(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "enter") == 0) return enter(argc, argv, caller);
     if (argc >= 2 && strcmp(argv[1], "device-filter") == 0) return device_filter(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "exec") != 0) {
         dprintf(2, "usage: berth-helper exec | enter PID PATH ARGV0 [ARG...] | device-filter CGROUP-DIR\n");

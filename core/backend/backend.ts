@@ -84,6 +84,20 @@ export interface CreateContext extends Omit<ContainerContext, 'backendState' | '
   options: CreateOptions;
   undo: UndoRegistrar;
   hooks: HookPoint;
+  /**
+   * Persist what create has made so far, or is about to make, while the container is still
+   * `creating`: written to state.json at once, so that if berth dies before create finishes
+   * (killed, say), `delete --force` finds it and hands it to `delete`. Call it before a side
+   * effect that can be named in advance (cgroup paths), and as soon as a process is known.
+   */
+  recordProgress(progress: CreateProgress): void;
+}
+
+export interface CreateProgress {
+  /** The container process, once it exists: delete --force kills it first. */
+  pid?: number;
+  /** Replaces the backend state recorded so far; delete gets it as ContainerContext.backendState. */
+  backendState?: JsonObject;
 }
 
 export interface CreatedContainer {
@@ -91,6 +105,13 @@ export interface CreatedContainer {
   pid: number;
   /** Plain JSON the backend needs later (persisted in state.json). */
   backendState?: JsonObject;
+  /**
+   * Called once, after the core has recorded the container as `created` (its last state write):
+   * the container process may now wait for start without berth. Until then a backend should make
+   * the processes it started die by themselves if berth dies, since the record cannot be written
+   * in the same step as a process is made. A rejection fails create, which then destroys the container.
+   */
+  commit?(): Promise<void>;
 }
 
 export interface Backend {

@@ -18,6 +18,7 @@ import { hookState } from './state.js';
 import { UndoStack } from './undo-stack.js';
 import { writePidFile } from './pid-file.js';
 import { callBackend } from './backend-call.js';
+import { faultPoint } from './fault-injection.js';
 
 export interface CreateRequest {
   id: string;
@@ -88,6 +89,7 @@ export class CreateOperation {
     const { id } = request;
     this.store.claim(id);
     undo.onUndo('remove state directory', () => this.store.remove(id));
+    faultPoint('create:after-claim');
 
     let record: ContainerRecord = {
       recordVersion: 1,
@@ -104,6 +106,7 @@ export class CreateOperation {
     };
     this.store.writeFrozenConfig(id, loaded.configText);
     this.store.write(record);
+    faultPoint('create:after-record');
     this.log.debug(`${id}: backend ${choice.name}${choice.payload ? ` with payload ${choice.payload}` : ''} (${choice.reason})`);
 
     const effectiveSpec = choice.payload ? await this.applyPayload(choice.payload, id, loaded, spec) : spec;
@@ -123,6 +126,16 @@ export class CreateOperation {
       options: { ...request.options, systemdCgroup: this.runtime.systemdCgroup, rootless: this.runtime.rootless },
       undo: backendUndo,
       hooks,
+      // Still `creating`: what a delete --force of a create that died half-way must remove.
+      recordProgress: (progress) => {
+        record = {
+          ...record,
+          ...(progress.pid !== undefined ? { init: identify(progress.pid) ?? { pid: progress.pid, startTime: '' } } : {}),
+          ...(progress.backendState ? { backendState: progress.backendState } : {}),
+        };
+        // Only berth's death, not the machine's, needs it: no fsync (some 5 ms each on a disk).
+        this.store.write(record, { durable: false });
+      },
     };
     let created;
     try {
@@ -136,6 +149,7 @@ export class CreateOperation {
     }
     // From here on the backend's delete owns its side effects.
     backendUndo.commit();
+    faultPoint('create:after-backend');
     const initIdentity = identify(created.pid);
     record = { ...record, init: initIdentity ?? { pid: created.pid, startTime: '' }, backendState: created.backendState ?? {} };
     // runtime.md: a failing create-phase hook is an error; the container is destroyed (step 12)
@@ -148,16 +162,22 @@ export class CreateOperation {
     if (!initIdentity) throw new RuntimeError('BACKEND', `${id}: the container process (pid ${created.pid}) exited during create`);
 
     await hooks.runRemaining(['prestart', 'createRuntime', 'createContainer'], created.pid);
+    faultPoint('create:after-hooks');
 
     if (request.pidFile) {
       writePidFile(request.pidFile, created.pid);
       const pidFile = request.pidFile;
       undo.onUndo('remove pid file', () => rmSync(pidFile, { force: true }));
     }
+    faultPoint('create:after-pid-file');
     record = { ...record, phase: 'created' };
     delete record.creator;
     this.store.write(record);
+    faultPoint('create:after-final-write');
+    // Only now may the container outlive this berth process: it is recorded as created.
+    if (created.commit) await callBackend(choice.name, 'commit', () => created.commit!());
     undo.commit();
+    faultPoint('create:after-commit');
     return record;
   }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RuntimeError } from '../errors/runtime-error.js';
 import type { Hook, HookKind } from '../spec/config.js';
+import type { ContainerRecord } from '../state/container-record.js';
 import { liveness } from '../state/process-identity.js';
 import { formatState, queryState } from './state.js';
 import { engineFixture } from './test-support/engine-fixture.js';
@@ -114,6 +115,33 @@ describe('status', () => {
     expect(queryState(f.store, 'half').status).toBe('stopped');
     await f.del.delete('half', { force: false });
     expect(f.store.list()).toEqual([]);
+  });
+
+  it('records the container process and the backend\'s progress while creating: delete --force after a berth that died there kills and removes them', async () => {
+    f = engineFixture();
+    let left: ContainerRecord | undefined;
+    f.backend.onProgress = (id) => (left = f.store.read(id));
+    await f.create.create(f.createRequest('prog', f.bundle('b')));
+    const pid = f.store.read('prog').init!.pid;
+    expect(left).toMatchObject({ phase: 'creating', init: { pid }, backendState: { note: 'in progress' } });
+    expect(liveness(left!.init!)).toBe('alive');
+    // As if berth had been killed right there: the record it left, its creator gone.
+    f.store.write({ ...left!, creator: { pid: 999999, startTime: '1' } });
+    await f.del.delete('prog', { force: true });
+    expect(liveness(left!.init!)).not.toBe('alive');
+    expect(f.backend.deletedStates.get('prog')).toEqual({ note: 'in progress' });
+    expect(f.store.list()).toEqual([]);
+  });
+
+  it('commits only once the record says created; a failing commit destroys the container and leaves no state', async () => {
+    f = engineFixture();
+    await f.create.create(f.createRequest('com', f.bundle('b')));
+    expect(f.backend.committedAt).toEqual([{ id: 'com', phase: 'created' }]);
+    f.backend.failNextCommit = true;
+    const e = await failure(f.create.create(f.createRequest('com2', f.bundle('b'))));
+    expect(e.message).toBe('backend native: commit failed: injected commit failure');
+    expect(f.backend.calls.filter((c) => c.id === 'com2').map((c) => c.op)).toEqual(['create', 'delete']);
+    expect(f.store.list()).toEqual(['com']);
   });
 });
 

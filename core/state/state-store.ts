@@ -73,8 +73,13 @@ export class StateStore {
     }
   }
 
-  write(record: ContainerRecord): void {
-    writeAtomic(join(this.containerDir(record.id), 'state.json'), JSON.stringify(record));
+  /**
+   * `durable: false` skips the fsync (still atomic): for what only has to survive the death of the
+   * berth process, not of the machine, such as create's progress (after a reboot the cgroups and
+   * processes it names are gone anyway).
+   */
+  write(record: ContainerRecord, options: { durable?: boolean } = {}): void {
+    writeAtomic(join(this.containerDir(record.id), 'state.json'), JSON.stringify(record), options.durable ?? true);
   }
 
   /** The text as given: create freezes config.json's own text; update writes stringifyExactJson's. */
@@ -128,12 +133,12 @@ export class StateStore {
   }
 }
 
-function writeAtomic(path: string, text: string): void {
+function writeAtomic(path: string, text: string, durable = true): void {
   const tmp = `${path}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'w', 0o600);
   try {
     writeSync(fd, text);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }

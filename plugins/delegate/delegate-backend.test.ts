@@ -235,6 +235,7 @@ exit 0
       options: noOptions,
       undo: { onUndo: (description, step) => void undo.push({ description, step }) },
       hooks: { run: async () => {} },
+      recordProgress: () => {},
     };
   }
 

@@ -2,24 +2,30 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, constants as fsConstants } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { passedFdStdio, pointerOf, releasePassedFds, RuntimeError, type Backend, type ContainerContext, type CreateContext, type HookPoint, type PassedFds, type Process } from '../../core/plugin-api.js';
+import { faultFor, faultPoint, identify, passedFdStdio, pointerOf, releasePassedFds, RuntimeError, signalIfAlive, waitGone, type Backend, type ContainerContext, type CreateContext, type HookPoint, type PassedFds, type Process, type ProcessIdentity } from '../../core/plugin-api.js';
 import { cgroupPids, destroyCgroups, procsFiles, setFrozen, signalAll, thawAfterKill, type CgroupPaths } from './cgroups/cgroup-manager.js';
 import { oomKillCount, readStats } from './cgroups/stats.js';
 import { helperPath } from './helper-path.js';
 import { measureHost } from './host-facts.js';
 import { applyLimits, cgroupDirsOf, cgroupsOf, plannedCgroups, requireCgroups, setUpCgroups, watchOomKills } from './native-cgroups.js';
-import { compilePlan } from './plan.js';
+import { compilePlan, injectFault } from './plan.js';
 import { rlimitProblems } from './rlimit-check.js';
 import { CloneFlag, encodePlan, PlanFlag, wireVersion } from './wire.js';
+
+/** The native backend's own create steps for BERTH_FAULT (`create:<step>`), in order, between the core's after-record and after-backend. */
+export const nativeCreateFaultSteps = ['after-cgroups-recorded', 'after-cgroups', 'after-helper-spawn', 'after-pid', 'after-sync-hooks', 'after-ready'] as const;
 
 /**
  * The native engine: compiles the plan, runs the helper, and speaks its status protocol
  * (wire.ts): "pid", "sync create" (the create-phase hooks run, then "ack"), "ready", "error",
  * and in the foreground "exit". startContainer and createContainer hooks run inside the
- * container's namespaces through `berth-helper enter`.
+ * container's namespaces through `berth-helper enter`. Nothing it starts outlives a berth that
+ * dies before create commits: the helper has a parent-death signal, and the container process
+ * waits for "commit" (sent once the core recorded it as created) and exits when fd 5 closes.
  */
 export function createNativeBackend(): Backend {
-  const foregroundSessions = new Map<string, HelperSession>();
+  /** Helpers still talking to berth: until commit, and in the foreground until delete. */
+  const sessions = new Map<string, HelperSession>();
   return {
     ownHooks: new Set(['createContainer', 'startContainer']),
 
@@ -32,6 +38,7 @@ export function createNativeBackend(): Backend {
       const refused = rlimitProblems(ctx.spec.process, ctx.spec.linux?.namespaces ?? [], host.ownNamespacePaths ?? [], host.rlimits);
       if (refused.length > 0) throw RuntimeError.invalidSpec(refused, `${ctx.bundle}/config.json`);
       const cgroups = setUpCgroups(ctx);
+      faultPoint('create:after-cgroups');
       const { plan, diagnostics } = compilePlan({
         id: ctx.id,
         spec: ctx.spec,
@@ -48,10 +55,16 @@ export function createNativeBackend(): Backend {
         host,
       });
       if (diagnostics.length > 0) throw RuntimeError.invalidSpec(diagnostics, `${ctx.bundle}/config.json`);
+      injectFault(plan, faultFor('plan'));
       ctx.undo.onUndo('remove the exec fifo', () => rmSync(execFifo, { force: true }));
 
       const session = new HelperSession(helper, ctx.options.passedFds);
       ctx.undo.onUndo('stop the helper', () => session.kill());
+      sessions.set(ctx.id, session);
+      ctx.undo.onUndo('forget the helper', () => void sessions.delete(ctx.id));
+      const helperProcess = session.pid === undefined ? undefined : identify(session.pid);
+      ctx.recordProgress({ backendState: { ...(cgroups ? { cgroups } : {}), ...(helperProcess ? { helper: helperProcess } : {}) } });
+      faultPoint('create:after-helper-spawn');
       session.sendPlan(encodePlan(plan));
       let pid = 0;
       for (;;) {
@@ -61,17 +74,28 @@ export function createNativeBackend(): Backend {
         if (word === 'pid') {
           pid = Number(rest[0]);
           ctx.undo.onUndo('kill the container process', () => signal(pid, 'SIGKILL'));
+          ctx.recordProgress({ pid });
+          faultPoint('create:after-pid');
         } else if (word === 'sync') {
           await runCreateHooks(ctx.hooks, helper, pid, session);
+          faultPoint('create:after-sync-hooks');
         } else if (word === 'ready') {
           break;
         } else if (word === 'error') {
           throw helperError(ctx.id, rest);
         }
       }
-      if (ctx.options.foreground) foregroundSessions.set(ctx.id, session);
-      else session.detach();
-      return { pid, backendState: cgroups ? { cgroups } : {} };
+      faultPoint('create:after-ready');
+      const foreground = ctx.options.foreground;
+      const commit = async () => {
+        // The container process waits for this word after "ready"; without it, it exits once fd 5 closes.
+        if (!(await session.answer('commit'))) throw new RuntimeError('BACKEND', `${ctx.id}: the container process (pid ${pid}) ended before create finished`);
+        if (!foreground) {
+          session.detach();
+          sessions.delete(ctx.id);
+        }
+      };
+      return { pid, backendState: cgroups ? { cgroups } : {}, commit };
     },
 
     async start(ctx: ContainerContext & { hooks: HookPoint }) {
@@ -91,8 +115,14 @@ export function createNativeBackend(): Backend {
 
     async delete(ctx) {
       rmSync(fifoPath(ctx.stateDir), { force: true });
-      foregroundSessions.get(ctx.id)?.kill();
-      foregroundSessions.delete(ctx.id);
+      sessions.get(ctx.id)?.kill();
+      sessions.delete(ctx.id);
+      // Recorded only while creating: a create that died may have left its helper (its parent-death
+      // signal normally takes it along); the container process may still be outside its cgroups.
+      const helper = ctx.backendState.helper as ProcessIdentity | undefined;
+      if (helper && signalIfAlive(helper, 9) && !(await waitGone(helper))) {
+        throw new RuntimeError('SYSTEM', `${ctx.id}: the native helper (pid ${helper.pid}) did not exit within 10s of SIGKILL`);
+      }
       const cgroups = cgroupsOf(ctx);
       if (cgroups) await destroyCgroups(cgroups);
     },
@@ -145,7 +175,7 @@ export function createNativeBackend(): Backend {
     },
 
     async wait(ctx) {
-      const session = foregroundSessions.get(ctx.id);
+      const session = sessions.get(ctx.id);
       if (!session) throw new RuntimeError('BACKEND', `${ctx.id}: no foreground helper to wait for`);
       return exitStatus(ctx.id, session);
     },
@@ -191,10 +221,10 @@ async function runCreateHooks(hooks: HookPoint, helper: string, pid: number, ses
     await hooks.run('createRuntime', pid);
     await hooks.run('createContainer', pidInside(pid), { enter: enterContainer(helper, pid) });
   } catch (e) {
-    session.answer('abort');
+    void session.answer('abort');
     throw e;
   }
-  session.answer('ack');
+  void session.answer('ack');
 }
 
 /** The processes in the same pid namespace as `pid` (just `pid` when that is the host's). */
@@ -326,8 +356,14 @@ export class HelperSession {
     (this.child.stdio[3] as Writable).end(plan);
   }
 
-  answer(word: 'ack' | 'abort'): void {
-    (this.child.stdio as unknown as Writable[])[5]!.write(`${word}\n`);
+  /** Write an answer on fd 5; resolves false when it could not be written (the helper's side is gone). */
+  answer(word: 'ack' | 'abort' | 'commit'): Promise<boolean> {
+    return new Promise((resolve) => (this.child.stdio as unknown as Writable[])[5]!.write(`${word}\n`, (e) => resolve(!e)));
+  }
+
+  /** The helper's pid; undefined when it could not be started. */
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   nextLine(): Promise<string | undefined> {

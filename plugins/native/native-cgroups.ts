@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { describeCause, pointerOf, RuntimeError, type ContainerContext, type CreateContext, type Integer64, type LinuxResources } from '../../core/plugin-api.js';
-import { applyResources, cgroupPathsFor, createCgroups, destroyCgroups, type CgroupPaths } from './cgroups/cgroup-manager.js';
+import { describeCause, faultPoint, pointerOf, RuntimeError, type ContainerContext, type CreateContext, type Integer64, type LinuxResources } from '../../core/plugin-api.js';
+import { applyResources, cgroupPathsFor, createCgroups, destroyCgroups, missingDirectories, type CgroupPaths } from './cgroups/cgroup-manager.js';
 import { containerCgroupPath } from './cgroups/cgroup-path.js';
 import { hostCgroupLayout } from './cgroups/layout.js';
 import { effectiveDeviceRules } from './cgroups/resource-writes.js';
@@ -9,12 +9,17 @@ import { helperPath } from './helper-path.js';
 
 /**
  * The native backend's cgroups: made and limited at create (before the container process
- * exists, so it runs nothing outside them), found again later from the backend state.
+ * exists, so it runs nothing outside them), found again later from the backend state. The
+ * paths, with the directories about to be made, are recorded before any is made, so a create
+ * killed half-way leaves none that `delete --force` does not remove.
  */
 export function setUpCgroups(ctx: CreateContext): CgroupPaths | undefined {
   let paths: CgroupPaths;
   try {
-    paths = createCgroups(plannedCgroups(ctx, (note) => ctx.log.info(`${ctx.id}: ${note}`)));
+    const planned = plannedCgroups(ctx, (note) => ctx.log.info(`${ctx.id}: ${note}`));
+    ctx.recordProgress({ backendState: { cgroups: { ...planned, created: missingDirectories(planned) } } });
+    faultPoint('create:after-cgroups-recorded');
+    paths = createCgroups(planned);
   } catch (e) {
     // --rootless (runc's meaning): without write access to cgroupfs, run without cgroups
     // unless the config asks for limits, which would then silently not apply.

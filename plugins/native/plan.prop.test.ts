@@ -8,7 +8,7 @@ import type { Spec } from '../../core/plugin-api.js';
 import { linuxCapabilities } from '../../core/plugin-api.js';
 import { validateForNative } from './native-validate.js';
 import { MS } from './mount-options.js';
-import { compilePlan, type HostFacts, type PlanInput } from './plan.js';
+import { compilePlan, injectFault, type HostFacts, type PlanInput } from './plan.js';
 import { CloneFlag, encodePlan, Op, wireMagic, wireVersion, type Plan, type PlanOp } from './wire.js';
 
 const host: HostFacts = { pathKinds: {}, cgroupV1: [{ dir: 'memory', options: 'memory' }], cgroup2: 'unified' };
@@ -106,6 +106,9 @@ describe('compilePlan (property)', () => {
         // The bounding set shrinks while still privileged; identity changes before the final capability sets.
         expect(index(child, 'DROP_BOUNDING')).toBeLessThan(child.findLastIndex((o) => o.op === 'SETUID'));
         expect(child.findLastIndex((o) => o.op === 'SETUID')).toBeLessThan(index(child, 'SET_CAPS'));
+        // The helper dies with berth (SIGKILL) from its first op on, before it opens or joins anything.
+        expect(plan.pre[0]).toEqual({ op: 'PARENT_DEATH_SIGNAL', args: [9] });
+        expect(names(plan.pre).lastIndexOf('PARENT_DEATH_SIGNAL')).toBe(0);
       }),
     );
   });
@@ -213,7 +216,7 @@ describe('compilePlan (examples)', () => {
     spec.process!.terminal = false;
     const { plan } = compilePlan(input(spec));
     expect(plan.cloneFlags).toBe(CloneFlag.CLONE_NEWPID | CloneFlag.CLONE_NEWNET | CloneFlag.CLONE_NEWIPC | CloneFlag.CLONE_NEWUTS | CloneFlag.CLONE_NEWNS | CloneFlag.CLONE_NEWCGROUP);
-    expect(names(plan.pre)).toEqual(['CLOSE_INHERITED_FDS', 'MKFIFO']);
+    expect(names(plan.pre)).toEqual(['PARENT_DEATH_SIGNAL', 'CLOSE_INHERITED_FDS', 'MKFIFO']);
     expect(names(plan.parent)).toEqual(['REPORT_PID', 'RELEASE_CHILD']);
     const mounts = plan.child.filter((o) => o.op === 'MOUNT_IN_ROOT').map((o) => `${o.args[1]}:${o.args[3]}`);
     expect(mounts).toEqual(['/proc:proc', '/dev:tmpfs', '/dev/pts:devpts', '/dev/shm:tmpfs', '/dev/mqueue:mqueue', '/sys:sysfs', '/sys/fs/cgroup:tmpfs', '/sys/fs/cgroup/memory:cgroup']);
@@ -259,11 +262,37 @@ describe('compilePlan (examples)', () => {
   it('LISTEN_FDS and --preserve-fds are passed through (a gap stays closed), and the container is told', () => {
     const spec = defaultSpec();
     const { plan } = compilePlan(input(spec, { listenFds: 2, passedFds: { count: 4, listen: 2, gaps: [5] } }));
-    expect(plan.pre[0]).toEqual({ op: 'CLOSE_INHERITED_FDS', args: [4, 5] });
+    expect(plan.pre.find((o) => o.op === 'CLOSE_INHERITED_FDS')).toEqual({ op: 'CLOSE_INHERITED_FDS', args: [4, 5] });
     expect(plan.child.find((o) => o.op === 'CLOSE_FDS')!.args).toEqual([4, 5]);
     const exec = plan.child.at(-1)!;
     expect(exec.args).toContain('LISTEN_FDS=2');
     expect(exec.args).toContain('LISTEN_PID=1');
+  });
+});
+
+describe('injectFault (BERTH_FAULT plan:<section>:<index>, test only)', () => {
+  const compiled = () => compilePlan(input(defaultSpec())).plan;
+
+  it('puts a FAULT before the op at that index of that section, or after its last op', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('pre' as const, 'parent' as const, 'child' as const), fc.nat(), (section, n) => {
+        const plan = compiled();
+        const before = structuredClone(plan);
+        const at = n % (before[section].length + 1);
+        injectFault(plan, `${section}:${at}`);
+        expect(plan[section]).toEqual([...before[section].slice(0, at), { op: 'FAULT', args: [] }, ...before[section].slice(at)]);
+        for (const other of (['pre', 'parent', 'child'] as const).filter((s) => s !== section)) expect(plan[other]).toEqual(before[other]);
+      }),
+    );
+  });
+
+  it('changes nothing without one, and refuses one that names no place in the plan', () => {
+    const plan = compiled();
+    injectFault(plan, undefined);
+    expect(plan).toEqual(compiled());
+    for (const point of ['child', 'child:x', 'child:-1', `child:${plan.child.length + 1}`, 'middle:0', 'pre:0:1']) {
+      expect(() => injectFault(compiled(), point)).toThrow(`BERTH_FAULT plan:${point}: expected plan:<pre|parent|child>:<index>`);
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { linuxCapabilities, pointerOf, type Diagnostic, type Mount, type PassedFds, type Process, type Spec } from '../../core/plugin-api.js';
+import { linuxCapabilities, pointerOf, RuntimeError, type Diagnostic, type Mount, type PassedFds, type Process, type Spec } from '../../core/plugin-api.js';
 import { MS, parseMountOptions, recursiveAttributes, remountableFlags } from './mount-options.js';
 import { sysctlNamespace } from './native-validate.js';
 import { rlimitProblems, type RlimitHostFacts } from './rlimit-check.js';
@@ -106,7 +106,9 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   const newNs = new Set(namespaces.filter((n) => !n.path).map((n) => n.type));
   const userNs = namespaces.some((n) => n.type === 'user');
 
-  // Before anything: the helper keeps only stdio, its control fds and the caller's passed fds.
+  // The helper dies with berth (SIGKILL), so nothing outlives a create whose berth was killed;
+  // then it keeps only stdio, its control fds and the caller's passed fds.
+  op(pre, 'PARENT_DEATH_SIGNAL', 9);
   pre.push(closeInheritedFdsOp(input.passedFds));
   // cgroup.procs files are opened first, while their host paths still resolve (before any setns).
   for (const file of input.cgroupProcs ?? []) op(pre, 'OPEN_CGROUP_PROCS', file);
@@ -224,6 +226,22 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   child.push(...closeAndExecOps(process, input.passedFds, env));
 
   return { plan: { flags: input.foreground ? PlanFlag.foreground : 0, cloneFlags, pre, parent, child }, diagnostics };
+}
+
+/**
+ * BERTH_FAULT's `plan:<section>:<index>` (test only): a FAULT op before op `index` of that section
+ * (the index `berth plan` shows; the section's length means after its last op). Changes nothing
+ * without one; one that names no place in this plan is an error, so a test never passes by missing.
+ */
+export function injectFault(plan: Plan, point: string | undefined): void {
+  if (point === undefined) return;
+  const [section, index, extra] = point.split(':');
+  const ops = section === 'pre' ? plan.pre : section === 'parent' ? plan.parent : section === 'child' ? plan.child : undefined;
+  const at = Number(index);
+  if (!ops || extra !== undefined || !/^[0-9]+$/.test(index ?? '') || at > ops.length) {
+    throw new RuntimeError('INVALID_ARGUMENT', `BERTH_FAULT plan:${point}: expected plan:<pre|parent|child>:<index>, the index at most the section's ${ops?.length ?? 0} ops`);
+  }
+  ops.splice(at, 0, { op: 'FAULT', args: [] });
 }
 
 /** A mount with its own id mappings, or the `idmap`/`ridmap` option (then the container's mappings apply). */

@@ -15,10 +15,14 @@
  * Execution: the helper runs PRE (in the runtime's namespaces), clones with cloneFlags, then the
  * helper runs PARENT (it knows the child's pid) while the child runs CHILD and finally execs.
  * Control fds of the helper: 3 = plan (read), 4 = status lines to berth, 5 = acks from berth,
- * 6.. = fds to preserve (moved to 3.. by CLOSE_FDS). Status lines (helper → berth):
+ * 6.. = fds to preserve (moved to 3.. by CLOSE_FDS). fd 5's other end is berth's alone (close-on-exec
+ * there): its end of file means berth is gone, and whatever waits on it exits. Answers (berth → helper):
+ *   "ack" / "abort"            at a sync point
+ *   "commit"                   after "ready", once berth recorded the container as created
+ * Status lines (helper → berth):
  *   "pid <host pid>"           the container process exists
  *   "sync <tag>"               the child waits at a sync point; berth answers "ack" or "abort" on fd 5
- *   "ready"                    the child waits on the exec fifo: create is done
+ *   "ready"                    the child is set up; it waits for "commit" on fd 5 (then on the exec fifo)
  *   "running"                  (exec) the child exec'd the program (its close-on-exec status pipe closed)
  *   "exit <status>"            (foreground only) the container exited; 128+N when killed by signal N
  *   "error <section> <index> <op> <errno> <message>"   an op failed; the process exits 1
@@ -43,6 +47,11 @@ export const Op = {
   SETNS: 1,
   /** s path, i mode */
   MKFIFO: 2,
+  /** i signal: PRE, first: prctl(PR_SET_PDEATHSIG) for the helper (not inherited by the child it clones),
+   * then exit at once if berth is already gone (fd 5 hung up). */
+  PARENT_DEATH_SIGNAL: 75,
+  /** Test only (BERTH_FAULT): stop dead here, SIGKILL (or, for a pid namespace's init, which ignores its own, _exit). */
+  FAULT: 98,
 
   // PARENT: in the helper, after clone.
   /** s name, s content: write content to /proc/<child>/<name> (uid_map, gid_map, setgroups, timens_offsets). */
@@ -116,7 +125,8 @@ export const Op = {
   MKDIR_IN_ROOT: 50,
   /** i class, i priority: ioprio_set for this process */
   IOPRIO: 51,
-  /** s fifo: write "ready" to fd 4, then block opening the fifo for writing until `start` opens it, write one byte. */
+  /** s fifo: write "ready" to fd 4, wait for "commit" on fd 5 (anything else or its end: exit quietly), then
+   * block opening the fifo for writing until `start` opens it, write one byte. */
   WAIT_START: 53,
   /** i passed, i gap...: move fds 6..6+n-1 to 3..3+n-1, except the gaps (fd numbers in 3..3+n-1 the caller did
    * not have open), which stay closed; close every other fd from 3 up. */

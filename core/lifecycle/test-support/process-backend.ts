@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { constants } from 'node:os';
 import type { Spec } from '../../spec/config.js';
 import type { LinuxResources } from '../../spec/resources.js';
@@ -30,6 +32,14 @@ export class ProcessBackend implements Backend {
   undone: string[] = [];
   /** The spec each create received (after any payload handler's changes). */
   readonly specs = new Map<string, Spec>();
+  /** Record the process and a backend state through recordProgress once the process exists, then call this. */
+  onProgress: ((id: string) => void) | undefined;
+  /** The phase state.json held when each commit ran. */
+  readonly committedAt: { id: string; phase: string }[] = [];
+  /** Make the next commit fail (to test that create then destroys the container). */
+  failNextCommit = false;
+  /** The backend state each delete received. */
+  readonly deletedStates = new Map<string, unknown>();
   /** When set, watchOom fails at once with it (to test that events carries on without OOM records). */
   oomWatchFailure: Error | undefined;
   private readonly children = new Map<string, { child: ChildProcess; exit: Promise<number> }>();
@@ -50,6 +60,10 @@ export class ProcessBackend implements Backend {
     const child = spawn('/bin/sh', ['-c', 'read _ && exec "$@"', 'sh', ...(ctx.spec.process?.args ?? [])], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
     child.unref();
     const { exit } = await started(child);
+    if (this.onProgress) {
+      ctx.recordProgress({ pid: child.pid!, backendState: { note: 'in progress' } });
+      this.onProgress(ctx.id);
+    }
     if (this.runsCreateHooks) {
       ctx.undo.onUndo('kill the process', () => {
         child.kill('SIGKILL');
@@ -58,7 +72,14 @@ export class ProcessBackend implements Backend {
       for (const kind of ['prestart', 'createRuntime', 'createContainer'] as const) await ctx.hooks.run(kind, child.pid!);
     }
     this.children.set(ctx.id, { child, exit });
-    return { pid: child.pid!, backendState: { note: 'process-backend' } };
+    const commit = async () => {
+      this.committedAt.push({ id: ctx.id, phase: JSON.parse(readFileSync(join(ctx.stateDir, 'state.json'), 'utf8')).phase });
+      if (this.failNextCommit) {
+        this.failNextCommit = false;
+        throw new Error('injected commit failure');
+      }
+    };
+    return { pid: child.pid!, backendState: { note: 'process-backend' }, commit };
   }
 
   async start(ctx: ContainerContext) {
@@ -81,6 +102,7 @@ export class ProcessBackend implements Backend {
 
   async delete(ctx: ContainerContext, options: { force: boolean }) {
     this.calls.push({ op: 'delete', id: ctx.id, detail: options });
+    this.deletedStates.set(ctx.id, ctx.backendState);
     this.onDelete(ctx.id);
   }
 

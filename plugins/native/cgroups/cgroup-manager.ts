@@ -33,13 +33,23 @@ export function cgroupPathsFor(layout: CgroupLayout, path: ContainerCgroupPath):
   };
 }
 
+/** The directories createCgroups would make now, parents first (for recording them before they exist). */
+export function missingDirectories(paths: CgroupPaths): string[] {
+  return [...paths.v1.map((h) => h.dir), ...(paths.v2 ? [paths.v2] : [])].flatMap(missingAbove);
+}
+
+/** `dir` and its missing parents, parents first; [] when it exists. */
+function missingAbove(dir: string): string[] {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d); d = dirname(d)) missing.unshift(d);
+  return missing;
+}
+
 /** Make the directories (recording which were new) and prepare them to take processes. */
 export function createCgroups(paths: CgroupPaths): CgroupPaths {
   const created: string[] = [];
   const make = (dir: string, init?: (dir: string) => void) => {
-    const missing: string[] = [];
-    for (let d = dir; !existsSync(d); d = dirname(d)) missing.unshift(d);
-    for (const d of missing) {
+    for (const d of missingAbove(dir)) {
       mkdirSync(d);
       created.push(d);
       init?.(d);

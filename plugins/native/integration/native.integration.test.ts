@@ -140,7 +140,7 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
     expect(readdirSync(root)).toEqual([]);
   });
 
-  it('applies rlimits, oom_score_adj, sysctl, umask and env, and reports an rlimit the host refuses like runc', () => {
+  it('applies rlimits, oom_score_adj, sysctl, umask and env, and refuses an rlimit the host cannot give, naming the field', () => {
     const r = berth('run', '-b', bundle(['sh', '-c', 'ulimit -n; ulimit -Hn; cat /proc/self/oom_score_adj; cat /proc/sys/net/ipv4/ip_forward; umask; echo $FOO'], (c) => {
       c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 512, hard: 1000 }];
       c.process.oomScoreAdj = 100;
@@ -150,10 +150,10 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
     }), 'k1');
     expect(r.stderr).toBe('');
     expect(r.stdout.trim().split('\n')).toEqual(['512', '1000', '100', '1', '0027', 'bar']);
-    // This VM lacks CAP_SYS_RESOURCE: a hard limit above the host's is refused, with runc's words.
+    // This VM lacks CAP_SYS_RESOURCE: a hard limit above the host's is refused before anything is made, naming the field.
     const refused = berth('run', '-b', bundle(['true'], (c) => (c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1048576, hard: 1048576 }])), 'k2');
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/error setting rlimit type 7: Operation not permitted/);
+    expect(refused.stderr).toMatch(/\/process\/rlimits\/0\/hard: RLIMIT_NOFILE hard limit 1048576 is above the host's hard limit \d+, and berth lacks CAP_SYS_RESOURCE to raise it/);
     expect(readdirSync(root)).toEqual([]);
   });
 
