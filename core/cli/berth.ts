@@ -21,7 +21,7 @@ main(process.argv.slice(2), version, processIo, takeCallerFdsFor(process.argv.sl
  * and close the rest (caller-fds.ts). A command line that does not parse runs nothing; main
  * reports it. A refusal (an impossible --preserve-fds) is main's to report too.
  */
-function takeCallerFdsFor(argv: readonly string[]): ReturnType<typeof takeCallerFds> | Error {
+function takeCallerFdsFor(argv: readonly string[]): ReturnType<typeof takeCallerFds> | Error | undefined {
   let verb: string | undefined;
   let preserveFds = 0;
   try {
@@ -33,6 +33,8 @@ function takeCallerFdsFor(argv: readonly string[]): ReturnType<typeof takeCaller
   } catch {
     // main parses again and reports the mistake.
   }
+  // state and list read state files and start nothing: no fd can leak (the hot path, left alone).
+  if (verb === 'state' || verb === 'list') return undefined;
   try {
     return takeCallerFds(verb, preserveFds);
   } catch (e) {

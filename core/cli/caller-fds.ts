@@ -25,7 +25,7 @@ export function takeCallerFds(verb: string | undefined, preserveFds: number, env
     const asked = preserveFds > 0 ? `--preserve-fds ${preserveFds}${listen > 0 ? ` (after LISTEN_FDS=${listen})` : ''}` : `LISTEN_FDS=${listen}`;
     throw RuntimeError.usage(`${asked}: fds 3 to ${3 + wanted - 1} cannot exist: this host's highest fd number is ${highest} (/proc/sys/fs/nr_open)`);
   }
-  const open = openFds();
+  const open = openFds(3 + wanted);
   const gaps: number[] = [];
   let last = 2;
   for (let fd = 3; fd < 3 + wanted; fd++) {
@@ -54,8 +54,15 @@ interface OpenFd {
 }
 
 const O_CLOEXEC = 0o2000000;
+/** uv_disable_stdio_inheritance marks fds below this close-on-exec unconditionally (and on while they are open). */
+const libuvCloseOnExecRange = 16;
 
-function openFds(): Map<number, OpenFd> {
+/**
+ * The open fds from 3 up. libuv marks fds 0-15 close-on-exec whatever they are, so outside the
+ * passed range (below `passedEnd`) their flags are not read, nor any target when nothing is
+ * passed: this runs on nearly every call, and managers call berth constantly.
+ */
+function openFds(passedEnd: number): Map<number, OpenFd> {
   const fds = new Map<number, OpenFd>();
   let names: string[];
   try {
@@ -65,9 +72,17 @@ function openFds(): Map<number, OpenFd> {
   }
   for (const name of names) {
     const fd = Number(name);
+    if (fd < 3) continue;
+    const inRange = fd < passedEnd;
     try {
+      // Targets tell Node's own fds in the passed range from the caller's (a pipe's other end may be anywhere).
+      const target = passedEnd > 3 ? readlinkSync(`/proc/self/fd/${fd}`) : '';
+      if (!inRange && fd < libuvCloseOnExecRange) {
+        fds.set(fd, { target, closeOnExec: true });
+        continue;
+      }
       const flags = /^flags:\s*([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
-      fds.set(fd, { target: readlinkSync(`/proc/self/fd/${fd}`), closeOnExec: flags !== null && (parseInt(flags[1]!, 8) & O_CLOEXEC) !== 0 });
+      fds.set(fd, { target, closeOnExec: flags !== null && (parseInt(flags[1]!, 8) & O_CLOEXEC) !== 0 });
     } catch {
       // The directory listing's own fd, closed by now.
     }
