@@ -14,7 +14,7 @@ describe('rlimitProblems', () => {
 
   it('refuses a hard limit above the host\'s without CAP_SYS_RESOURCE, naming the field, the limit and why', () => {
     expect(rlimitProblems(process({ type: 'RLIMIT_CORE', soft: 0, hard: 0 }, { type: 'RLIMIT_NOFILE', soft: u64max, hard: u64max }), [], [], host)).toEqual([
-      { pointer: '/process/rlimits/1/hard', message: 'RLIMIT_NOFILE hard limit 18446744073709551615 is above the host\'s hard limit 20000, and berth lacks CAP_SYS_RESOURCE to raise it' },
+      { pointer: '/process/rlimits/1/hard', message: 'RLIMIT_NOFILE hard limit 18446744073709551615 is above the host\'s hard limit 20000, and berth lacks CAP_SYS_RESOURCE to raise it (setting it would fail: operation not permitted)' },
     ]);
   });
 
@@ -25,7 +25,7 @@ describe('rlimitProblems', () => {
       { pointer: '/process/rlimits/0/hard', message: 'RLIMIT_NOFILE hard limit 2000000 is above fs.nr_open (1048576), the most open files the kernel allows a process' },
     ]);
     expect(rlimitProblems(process({ type: 'RLIMIT_NOFILE', soft: 30000, hard: 30000 }), [{ type: 'user' }], [], capable)).toEqual([
-      { pointer: '/process/rlimits/0/hard', message: 'RLIMIT_NOFILE hard limit 30000 is above the host\'s hard limit 20000, and the container\'s own user namespace cannot raise it (CAP_SYS_RESOURCE counts only in the host\'s user namespace)' },
+      { pointer: '/process/rlimits/0/hard', message: 'RLIMIT_NOFILE hard limit 30000 is above the host\'s hard limit 20000, and the container\'s own user namespace cannot raise it: CAP_SYS_RESOURCE counts only in the host\'s user namespace (setting it would fail: operation not permitted)' },
     ]);
     // Joining the host's own user namespace by path is staying in it.
     expect(rlimitProblems(process({ type: 'RLIMIT_NOFILE', soft: 30000, hard: 30000 }), [{ type: 'user', path: '/proc/1/ns/user' }], ['/proc/1/ns/user'], capable)).toEqual([]);

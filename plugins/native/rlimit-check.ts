@@ -30,9 +30,10 @@ export function rlimitProblems(process: Process | undefined, namespaces: readonl
     const hostHard = host.hardLimits[rlimit.type];
     if (hostHard !== undefined && hard > hostHard && !(host.capSysResource && inOwnUserNamespace)) {
       const why = host.capSysResource
-        ? 'and the container\'s own user namespace cannot raise it (CAP_SYS_RESOURCE counts only in the host\'s user namespace)'
+        ? 'and the container\'s own user namespace cannot raise it: CAP_SYS_RESOURCE counts only in the host\'s user namespace'
         : 'and berth lacks CAP_SYS_RESOURCE to raise it';
-      out.push({ pointer, message: `${rlimit.type} hard limit ${hard} is above the host's hard limit ${hostHard}, ${why}` });
+      // runc's own words at the end: managers (podman) classify a refusal by them.
+      out.push({ pointer, message: `${rlimit.type} hard limit ${hard} is above the host's hard limit ${hostHard}, ${why} (setting it would fail: operation not permitted)` });
     } else if (rlimit.type === 'RLIMIT_NOFILE' && host.nrOpen !== undefined && hard > host.nrOpen) {
       out.push({ pointer, message: `${rlimit.type} hard limit ${hard} is above fs.nr_open (${host.nrOpen}), the most open files the kernel allows a process` });
     }

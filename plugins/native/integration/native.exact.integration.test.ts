@@ -50,7 +50,7 @@ suite(`native backend: 64-bit values${nativeSkipReason ? ` (skipped: ${nativeSki
     });
     const r = scratch.berth('create', '-b', b, `${tag}-nofile`);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain(`/process/rlimits/1/hard: RLIMIT_NOFILE hard limit 18446744073709551615 is above the host's hard limit ${hostHard}, and berth lacks CAP_SYS_RESOURCE to raise it`);
+    expect(r.stderr).toContain(`/process/rlimits/1/hard: RLIMIT_NOFILE hard limit 18446744073709551615 is above the host's hard limit ${hostHard}, and berth lacks CAP_SYS_RESOURCE to raise it (setting it would fail: operation not permitted)`);
     // Nothing left: no state, no cgroup in any hierarchy, no process.
     expect(existsSync(scratch.root) ? readdirSync(scratch.root) : []).toEqual([]);
     expect(readdirSync('/sys/fs/cgroup').filter((h) => existsSync(join('/sys/fs/cgroup', h, cgroupsPath)))).toEqual([]);
