@@ -27,7 +27,7 @@ export type { BlkioEntry, ContainerEvent, ContainerStats, MemoryEntry } from './
 export type { ContainerState, HookState, Status } from './spec/state.js';
 export type { Logger } from './log/logger.js';
 export { describeCause, RuntimeError, type Diagnostic, type ErrorKind } from './errors/runtime-error.js';
-export { pointerOf } from './spec/json-pointer.js';
+export { pointerOf, valueAt } from './spec/json-pointer.js';
 export { signalIfAlive, waitGone } from './lifecycle/process-control.js';
 export { rpcCodeOf, kindOfRpcCode } from './errors/exit-codes.js';
 export { unsupportedVerb, type OptionalVerb } from './backend/optional-verbs.js';

@@ -9,7 +9,7 @@ import { helperPath } from './helper-path.js';
 import { measureHost } from './host-facts.js';
 import { applyLimits, cgroupDirsOf, cgroupsOf, plannedCgroups, requireCgroups, setUpCgroups, watchOomKills } from './native-cgroups.js';
 import { compilePlan } from './plan.js';
-import { CloneFlag, encodePlan, PlanFlag, wireVersion } from './wire.js';
+import { CloneFlag, encodePlan, PlanFlag, wireVersion, type Plan } from './wire.js';
 
 /**
  * The native engine: compiles the plan, runs the helper, and speaks its status protocol
@@ -49,7 +49,7 @@ export function createNativeBackend(): Backend {
 
       const session = new HelperSession(helper, listenFds + ctx.options.preserveFds);
       ctx.undo.onUndo('stop the helper', () => session.kill());
-      session.sendPlan(encodePlan(plan));
+      session.sendPlan(plan);
       let pid = 0;
       for (;;) {
         const line = await session.nextLine();
@@ -63,7 +63,7 @@ export function createNativeBackend(): Backend {
         } else if (word === 'ready') {
           break;
         } else if (word === 'error') {
-          throw helperError(ctx.id, rest);
+          throw helperError(ctx.id, rest, plan);
         }
       }
       if (ctx.options.foreground) foregroundSessions.set(ctx.id, session);
@@ -160,7 +160,7 @@ export async function exitStatus(id: string, session: HelperSession): Promise<nu
     if (line === undefined) throw new RuntimeError('BACKEND', `${id}: the native helper exited without reporting the process's exit status`);
     const [word, ...rest] = line.split(' ');
     if (word === 'exit') return Number(rest[0]);
-    if (word === 'error') throw helperError(id, rest);
+    if (word === 'error') throw helperError(id, rest, session.plan);
   }
 }
 
@@ -262,9 +262,17 @@ function releaseExecFifo(id: string, fifo: string, pid: number): void {
   rmSync(fifo, { force: true });
 }
 
-export function helperError(id: string, fields: string[]): RuntimeError {
+/**
+ * The helper's `error <section> <index> <op> <errno> <message>` as berth's error: the config
+ * field (or flag) the failing op came from first, found by its place in the plan, then the
+ * helper's message and where it failed. The clone itself fails on the namespaces it makes.
+ */
+export function helperError(id: string, fields: string[], plan?: Plan): RuntimeError {
   const [section, index, op, errno, ...message] = fields;
-  return new RuntimeError('SYSTEM', `${id}: ${message.join(' ')} (${op} failed in the ${section} step ${index}, errno ${errno})`);
+  const ops = section === 'pre' ? plan?.pre : section === 'parent' ? plan?.parent : section === 'child' ? plan?.child : undefined;
+  const planned = ops?.[Number(index)];
+  const field = planned?.op === op ? planned.field : op === 'CLONE' && plan && plan.cloneFlags !== 0 ? pointerOf('linux', 'namespaces') : undefined;
+  return new RuntimeError('SYSTEM', `${id}: ${field === undefined ? '' : `${field}: `}${message.join(' ')} (${op} failed in the ${section} step ${index}, errno ${errno})`);
 }
 
 export function signal(pid: number, sig: number | NodeJS.Signals): void {
@@ -319,8 +327,12 @@ export class HelperSession {
     });
   }
 
-  sendPlan(plan: Buffer): void {
-    (this.child.stdio[3] as Writable).end(plan);
+  /** The plan the helper runs, to name the field of an op it reports failing. */
+  plan?: Plan;
+
+  sendPlan(plan: Plan): void {
+    this.plan = plan;
+    (this.child.stdio[3] as Writable).end(encodePlan(plan));
   }
 
   answer(word: 'ack' | 'abort'): void {

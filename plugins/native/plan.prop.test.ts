@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultSpec } from '../../core/spec/default-spec.js';
 import { arbitraryValidConfig } from '../../core/spec/test-support/arbitrary-config.js';
 import type { Spec } from '../../core/plugin-api.js';
-import { linuxCapabilities } from '../../core/plugin-api.js';
+import { linuxCapabilities, valueAt } from '../../core/plugin-api.js';
 import { validateForNative } from './native-validate.js';
 import { MS } from './mount-options.js';
 import { compilePlan, type HostFacts, type PlanInput } from './plan.js';
@@ -88,7 +88,7 @@ describe('compilePlan (property)', () => {
         // The program is looked up as the process will run it (ids, cwd, the PATH exec searches), at create.
         const find = child[index(child, 'WAIT_START') - 1]!;
         const path = env.findLast((e) => String(e).startsWith('PATH='));
-        expect(find).toEqual({ op: 'FIND_PROGRAM', args: path === undefined ? [args[0]] : [args[0], String(path).slice('PATH='.length)] });
+        expect(find).toEqual({ op: 'FIND_PROGRAM', args: path === undefined ? [args[0]] : [args[0], String(path).slice('PATH='.length)], field: '/process/args/0' });
         expect(index(child, 'FIND_PROGRAM')).toBeGreaterThan(child.findLastIndex((o) => o.op === 'SETUID' || o.op === 'CHDIR'));
         // Mounts happen before the hooks' sync point, and that before pivot_root.
         const sync = index(child, 'SYNC');
@@ -226,9 +226,9 @@ describe('compilePlan (examples)', () => {
     const { plan } = compilePlan(input(spec, { host: { ...host, rootfsMountPoint: '/var/lib/overlay/merged' } }));
     const rootMounts = plan.child.filter((o) => o.op === 'MOUNT').slice(0, 3);
     expect(rootMounts).toEqual([
-      { op: 'MOUNT', args: ['', '/', '', MS.SHARED | MS.REC, ''] },
-      { op: 'MOUNT', args: ['', '/var/lib/overlay/merged', '', MS.PRIVATE, ''] },
-      { op: 'MOUNT', args: ['/bundle/rootfs', '/bundle/rootfs', '', MS.BIND | MS.REC, ''] },
+      { op: 'MOUNT', args: ['', '/', '', MS.SHARED | MS.REC, ''], field: '/linux/rootfsPropagation' },
+      { op: 'MOUNT', args: ['', '/var/lib/overlay/merged', '', MS.PRIVATE, ''], field: '/linux/rootfsPropagation' },
+      { op: 'MOUNT', args: ['/bundle/rootfs', '/bundle/rootfs', '', MS.BIND | MS.REC, ''], field: '/root/path' },
     ]);
     // Slave (the default) or private propagation leaves no parent shared: nothing more to do.
     const slave = compilePlan(input(defaultSpec(), { host: { ...host, rootfsMountPoint: '/var/lib/overlay/merged' } })).plan;
@@ -248,9 +248,9 @@ describe('compilePlan (examples)', () => {
     const { plan } = compilePlan(input(spec, { host: { ...host, pathKinds: { '/etc/resolv.conf': 'file' } } }));
     const ops = plan.child.filter((o) => o.args[1] === '/etc/resolv.conf');
     expect(ops).toEqual([
-      { op: 'MOUNT_IN_ROOT', args: ['/bundle/rootfs', '/etc/resolv.conf', '/etc/resolv.conf', '', 4096 | 16384, '', 1] },
-      { op: 'REMOUNT_IN_ROOT', args: ['/bundle/rootfs', '/etc/resolv.conf', 1 | 2] },
-      { op: 'PROPAGATE_IN_ROOT', args: ['/bundle/rootfs', '/etc/resolv.conf', (1 << 18) | 16384] },
+      { op: 'MOUNT_IN_ROOT', args: ['/bundle/rootfs', '/etc/resolv.conf', '/etc/resolv.conf', '', 4096 | 16384, '', 1], field: '/mounts/0' },
+      { op: 'REMOUNT_IN_ROOT', args: ['/bundle/rootfs', '/etc/resolv.conf', 1 | 2], field: '/mounts/0' },
+      { op: 'PROPAGATE_IN_ROOT', args: ['/bundle/rootfs', '/etc/resolv.conf', (1 << 18) | 16384], field: '/mounts/0' },
     ]);
   });
 
@@ -261,6 +261,74 @@ describe('compilePlan (examples)', () => {
     const exec = plan.child.at(-1)!;
     expect(exec.args).toContain('LISTEN_FDS=2');
     expect(exec.args).toContain('LISTEN_PID=1');
+  });
+});
+
+/** Seccomp profiles the native backend compiles (no notify), to tag their ops too. */
+const seccompProfile = fc.record({
+  defaultAction: fc.constantFrom('SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO'),
+  architectures: fc.subarray(['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86']),
+  syscalls: fc.array(fc.record({ names: fc.subarray(['mkdir', 'chmod', 'ptrace'], { minLength: 1 }), action: fc.constantFrom('SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_LOG') }), { maxLength: 3 }),
+});
+
+/** The runtime's own steps: no config field asked for them. */
+const ownOps = new Set(['MKFIFO', 'REPORT_PID', 'RELEASE_CHILD', 'WAIT_PARENT', 'SYNC', 'WAIT_START', 'SYMLINK_IN_ROOT']);
+
+describe('compilePlan: every op names the config field it comes from', () => {
+  it('a pointer that resolves in the config (the field itself, or the nearest part it has), or the flag', () => {
+    fc.assert(
+      fc.property(
+        nativeConfig,
+        fc.option(seccompProfile, { nil: undefined }),
+        fc.option(fc.constant('/run/console.sock'), { nil: undefined }),
+        fc.nat(3),
+        fc.boolean(),
+        (original, seccomp, consoleSocket, preserveFds, withCgroups) => {
+          const spec = structuredClone(original);
+          if (seccomp) spec.linux!.seccomp = seccomp;
+          const { plan, diagnostics } = compilePlan(input(spec, { host: hostFor(spec), consoleSocket, preserveFds, cgroupProcs: withCgroups ? ['/sys/fs/cgroup/memory/c/cgroup.procs'] : [] }));
+          expect(diagnostics).toEqual([]);
+          const flags = [...(consoleSocket && spec.process!.terminal ? ['--console-socket'] : []), ...(preserveFds > 0 ? ['--preserve-fds'] : [])];
+          const defaultPaths = new Set(['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty']);
+          for (const o of [...plan.pre, ...plan.parent, ...plan.child]) {
+            if (o.field === undefined) {
+              // Without a field: the runtime's own steps, and what the config leaves to the runtime.
+              const own =
+                ownOps.has(o.op) ||
+                (o.op === 'CLOSE_FDS' && preserveFds === 0) ||
+                (['OPEN_CGROUP_PROCS', 'JOIN_CGROUPS'].includes(o.op) && spec.linux?.cgroupsPath === undefined) ||
+                (o.op === 'MOUNT' && o.args[1] === '/' && spec.linux?.rootfsPropagation === undefined) ||
+                (['MKNOD_IN_ROOT', 'BIND_DEVICE_IN_ROOT'].includes(o.op) && defaultPaths.has(String(o.args[1])));
+              expect({ op: o.op, own }).toEqual({ op: o.op, own: true });
+            } else if (o.field.startsWith('/')) {
+              expect({ op: o.op, field: o.field, resolves: valueAt(spec, o.field) !== undefined }).toEqual({ op: o.op, field: o.field, resolves: true });
+            } else {
+              expect(flags).toContain(o.field);
+            }
+          }
+          // The right field: each op's arguments come from the value its pointer names.
+          const value = (o: PlanOp) => valueAt(spec, o.field!) as Record<string, unknown> & string;
+          for (const o of plan.child) {
+            if (o.op === 'SETRLIMIT') expect(o.args).toEqual([expect.any(Number), BigInt(value(o).soft as number), BigInt(value(o).hard as number)]);
+            if (o.op === 'MASK_PATH' || o.op === 'READONLY_PATH' || o.op === 'SETHOSTNAME' || o.op === 'SETDOMAINNAME') expect(o.args[0]).toBe(value(o));
+            if (o.op === 'WRITE_FILE' && o.field!.startsWith('/linux/sysctl/')) expect(o.args[1]).toBe(value(o));
+            if (o.op === 'MKNOD_IN_ROOT' && o.field) expect(o.args[1]).toBe(value(o).path);
+            if (o.op === 'MOUNT_IN_ROOT' && o.field!.startsWith('/mounts/')) {
+              const destination = String(value(o).destination).replace(/^(?!\/)/, '/');
+              expect(o.args[1] === destination || String(o.args[1]).startsWith(`${destination}/`)).toBe(true);
+            }
+            if (o.op === 'CHDIR' || o.op === 'SETUID' || o.op === 'SETGID') {
+              if (o.field === '/process/cwd' || o.field === '/process/user/uid' || o.field === '/process/user/gid') expect(o.args[0]).toBe(value(o));
+              else expect(o.field).toBe('/linux/namespaces/' + spec.linux!.namespaces!.findIndex((n) => n.type === 'user'));
+            }
+            if (o.op === 'SECCOMP_RULE') expect(value(o)).toBe(o.args[0]);
+            if (o.op === 'FIND_PROGRAM') expect(o.field).toBe('/process/args/0');
+          }
+          for (const o of plan.pre) if (o.op === 'SETNS') expect(o.args[0]).toBe(value(o));
+          expect(plan.child.filter((o) => o.op === 'SETRLIMIT').map((o) => o.field)).toEqual((spec.process!.rlimits ?? []).map((_, i) => `/process/rlimits/${i}`));
+        },
+      ),
+    );
   });
 });
 
@@ -278,7 +346,7 @@ describe('sysctls in a namespace joined by path', () => {
     expect(validateForNative(spec)).toEqual([]);
     const { plan, diagnostics } = compilePlan(input(spec));
     expect(diagnostics).toEqual([]);
-    expect(plan.child).toContainEqual({ op: 'WRITE_FILE', args: ['/proc/sys/net/ipv4/ping_group_range', '0 0'] });
+    expect(plan.child).toContainEqual({ op: 'WRITE_FILE', args: ['/proc/sys/net/ipv4/ping_group_range', '0 0'], field: '/linux/sysctl/net.ipv4.ping_group_range' });
   });
 
   it('are refused when the path is the host\'s own namespace', () => {

@@ -193,6 +193,12 @@ export type Arg = number | bigint | string;
 export interface PlanOp {
   op: OpName;
   args: Arg[];
+  /**
+   * Where the op comes from, to name it when it fails: the JSON pointer of its config field
+   * (`/process/rlimits/0`; for exec, into the --process file or config.json), or the flag
+   * (`--cwd`). Absent for the runtime's own steps. TypeScript only: never on the wire.
+   */
+  field?: string;
 }
 export interface Plan {
   flags: number;

@@ -257,11 +257,11 @@ suite(`native backend: exec${nativeSkipReason ? ` (skipped: ${nativeSkipReason})
     const pid = running('bad1', inUserNamespace);
     const pidFile = join(scratch.dir, 'exec.pid');
     const cases: [string[], RegExp][] = [
-      [['bad1', 'nosuch-command'], /^bad1: exec "nosuch-command": No such file or directory \(EXEC failed in the child step \d+, errno 2\)$/m],
-      [['-d', '--pid-file', pidFile, 'bad1', 'nosuch-command'], /^bad1: exec "nosuch-command": No such file or directory/m],
-      [['--cwd', '/no/such/dir', 'bad1', 'true'], /^bad1: chdir to cwd \/no\/such\/dir: No such file or directory \(CHDIR failed/m],
+      [['bad1', 'nosuch-command'], /^bad1: command: exec "nosuch-command": No such file or directory \(EXEC failed in the child step \d+, errno 2\)$/m],
+      [['-d', '--pid-file', pidFile, 'bad1', 'nosuch-command'], /^bad1: command: exec "nosuch-command": No such file or directory/m],
+      [['--cwd', '/no/such/dir', 'bad1', 'true'], /^bad1: --cwd: chdir to cwd \/no\/such\/dir: No such file or directory \(CHDIR failed/m],
       // Outside the user namespace's mapping.
-      [['-u', '70000', 'bad1', 'true'], /^bad1: setuid 70000: Invalid argument \(SETUID failed/m],
+      [['-u', '70000', 'bad1', 'true'], /^bad1: --user: setuid 70000: Invalid argument \(SETUID failed/m],
     ];
     for (const [args, message] of cases) {
       const r = berth('exec', ...args);
