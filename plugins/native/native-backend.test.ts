@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { defaultSpec } from '../../core/spec/default-spec.js';
 import { helperError } from './native-backend.js';
 import { compilePlan } from './plan.js';
+import { encodePlan } from './wire.js';
+import { RuntimeError } from '../../core/plugin-api.js';
 
 const spec = defaultSpec();
 spec.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 20001, hard: 20001 }];
@@ -38,5 +40,14 @@ describe('helperError', () => {
     expect(helperError('c1', ['parent', '0', 'REPORT_PID', '32', 'write:', 'Broken', 'pipe'], plan).message).toBe('c1: write: Broken pipe (REPORT_PID failed in the parent step 0, errno 32)');
     expect(helperError('c1', ['child', '0', 'SETRLIMIT', '1', 'mismatch'], plan).message).toBe('c1: mismatch (SETRLIMIT failed in the child step 0, errno 1)');
     expect(helperError('c1', ['plan', '-1', 'DECODE', '0', 'truncated', 'plan'], plan).message).toBe('c1: truncated plan (DECODE failed in the plan step -1, errno 0)');
+  });
+});
+
+describe('encodePlan', () => {
+  it('refuses a NUL byte in a string at the field it came from', () => {
+    const withNul = defaultSpec();
+    withNul.mounts!.push({ destination: '/mnt', type: 'tmpfs', source: 'tmpfs', options: ['mode=0755\u0000'] });
+    const compiled = compilePlan({ id: 'c1', spec: withNul, bundle: '/b', rootfs: '/b/rootfs', execFifo: '/f', noPivot: false, preserveFds: 0, listenFds: 0, foreground: false, host: { pathKinds: {}, cgroupV1: [], cgroup2: 'pure' } });
+    expect(() => encodePlan(compiled.plan)).toThrow(new RuntimeError('INVALID_SPEC', `/mounts/${withNul.mounts!.length - 1}: contains a NUL byte, which no system call can take (an argument of MOUNT_IN_ROOT)`));
   });
 });

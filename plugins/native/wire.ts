@@ -21,6 +21,8 @@
  *   "error <section> <index> <op> <errno> <message>"   an op failed; the process exits 1
  */
 
+import { RuntimeError } from '../../core/plugin-api.js';
+
 export const wireVersion = 3;
 export const wireMagic = 'BRTH';
 
@@ -227,13 +229,14 @@ export function encodePlan(plan: Plan): Buffer {
   u64(plan.cloneFlags);
   for (const section of [plan.pre, plan.parent, plan.child]) {
     u32(section.length);
-    for (const { op, args } of section) {
+    for (const { op, args, field } of section) {
       u32(Op[op]);
       u32(args.length);
       for (const arg of args) {
         if (typeof arg === 'string') {
           const bytes = Buffer.from(arg, 'utf8');
-          if (bytes.includes(0)) throw new Error(`plan: ${op} argument contains a NUL byte`);
+          // No system call takes a NUL inside a string: refused at the field it came from.
+          if (bytes.includes(0)) throw new RuntimeError('INVALID_SPEC', `${field ?? 'plan'}: contains a NUL byte, which no system call can take (an argument of ${op})`);
           parts.push(Buffer.from([1]));
           u32(bytes.length);
           parts.push(bytes);

@@ -35,3 +35,11 @@ describe('json-text', () => {
     expect(text.startsWith('{"x":[[[')).toBe(true);
   });
 });
+
+describe('evaluate of raw text', () => {
+  it('reads an object written as text, long integers exact', () => {
+    expect(evaluate(raw('{"type":"RLIMIT_NOFILE","soft":178,"hard":18446744073709551616}'))).toEqual({ type: 'RLIMIT_NOFILE', soft: 178, hard: 18446744073709551616n });
+    expect(evaluate(raw('[1,"x"]'))).toEqual([1, 'x']);
+    expect(evaluate(nested(1_000_000, 'array'))).toBeUndefined();
+  });
+});

@@ -82,7 +82,7 @@ export function exactNumber(text: string): number | bigint {
 
 /** The value a careful reader takes from the text (last duplicate wins, integers exact); not recursive either. */
 export function evaluate(node: JsonNode, depthLimit = 10_000): unknown {
-  const scalar = (n: JsonNode): unknown => (n.kind === 'raw' ? exactNumber(n.text) : n.kind === 'string' || n.kind === 'bool' ? n.value : null);
+  const scalar = (n: JsonNode): unknown => (n.kind === 'raw' ? rawValue(n.text) : n.kind === 'string' || n.kind === 'bool' ? n.value : null);
   const build = (n: JsonNode, depth: number): unknown => {
     if (n.kind !== 'array' && n.kind !== 'object') return scalar(n);
     if (depth > depthLimit) return undefined;
@@ -92,6 +92,20 @@ export function evaluate(node: JsonNode, depthLimit = 10_000): unknown {
     return obj;
   };
   return build(node, 0);
+}
+
+/**
+ * Raw text read back: a number exactly; anything else (an object or array written as text)
+ * with its long integers exact too. Too deep for JSON.parse: undefined (no reader takes it).
+ */
+function rawValue(text: string): unknown {
+  if (/^\s*-?[0-9]/.test(text)) return exactNumber(text.trim());
+  try {
+    const marked = text.replace(/([:[,]\s*)(-?\d{16,})(?=\s*[,\]}])/g, '$1"#exact#$2"');
+    return JSON.parse(marked, (_, v: unknown) => (typeof v === 'string' && v.startsWith('#exact#') ? exactNumber(v.slice(7)) : v));
+  } catch {
+    return undefined;
+  }
 }
 
 /** The node at `path` (the last entry of a duplicated key), or undefined. */
