@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runToEnd } from '../conformance/run-to-end.js';
 import type { CampaignTotals } from './campaign.js';
 
 /**
@@ -20,25 +20,10 @@ const suite = skipReason ? describe.skip : describe;
 const out = mkdtempSync(join(tmpdir(), 'berth-fuzz-ci-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-function runToEnd(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('node', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 230_000);
-    child.once('error', reject);
-    child.once('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
 
 suite(`the fuzz campaign against berth${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   it('every case is a named refusal or an observed container, with no residue (seed 11, 75 s)', async () => {
-    const run = await runToEnd([fuzz, '--seed', '11', '--cases', '100000', '--budget', '75', '--jobs', '2', '--shrink', '15', '--out', out]);
+    const run = await runToEnd('node', [fuzz, '--seed', '11', '--cases', '100000', '--budget', '75', '--jobs', '2', '--shrink', '15', '--out', out], 230_000);
     expect(run.stderr).toBe('');
     const totals = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as CampaignTotals;
     const failures = totals.failures.map((f) => `${f.crash}: ${f.message.slice(0, 300)} (${f.count} cases; shrunk: ${f.case.slice(0, 300)}; replay: sh ${join(out, f.bundle, 'replay.sh')})`);
