@@ -16,6 +16,8 @@ describe('namedField', () => {
     expect(namedField('"create" requires exactly 1 argument: <container-id>, got 0')).toMatchObject({ kind: 'argument' });
     expect(namedField('fz1-x: container does not exist', ['fz1-x'])).toEqual({ kind: 'argument', name: 'container id' });
     expect(namedField('something failed', ['fz1-x'])).toBeUndefined();
+    // Every create error starts with the id: that alone names nothing.
+    expect(namedField('fz1-x: mount tmpfs on /mnt: Invalid argument (MOUNT_IN_ROOT failed in the child step 9, errno 22)', ['fz1-x'])).toBeUndefined();
   });
 });
 

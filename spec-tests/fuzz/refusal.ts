@@ -18,7 +18,8 @@ export type Named = { kind: 'pointer' | 'flag' | 'argument'; name: string };
 
 /**
  * The field or argument a refusal names: a JSON pointer into config.json, a flag, or a
- * positional argument (the container id, when the message is about it: `ID: ...`).
+ * positional argument (the container id, when the message is about it: `ID: container does
+ * not exist`; a message that merely starts with the id, as every create error does, is not).
  */
 export function namedField(message: string, ids: readonly string[] = []): Named | undefined {
   const pointer = pointerPattern.exec(message)?.[1];
@@ -27,7 +28,9 @@ export function namedField(message: string, ids: readonly string[] = []): Named 
   if (flag) return { kind: 'flag', name: flag };
   const argument = argumentPattern.exec(message)?.[1];
   if (argument) return { kind: 'argument', name: argument };
-  const id = ids.find((i) => i !== '' && (message.startsWith(`${i}: `) || message.includes(`"${i}"`)));
+  // The id is the argument when the refusal is about it: no such container, or not in a state the verb takes.
+  const aboutId = (rest: string) => /^(container does not exist|container with given ID already exists|container not running|cannot \w+ (a|in a) \w+ container|.* is (created|running|stopped|paused|creating)\b)/.test(rest);
+  const id = ids.find((i) => i !== '' && ((message.startsWith(`${i}: `) && aboutId(message.slice(i.length + 2))) || message.includes(`"${i}"`)));
   return id === undefined ? undefined : { kind: 'argument', name: 'container id' };
 }
 

@@ -74,7 +74,7 @@ function duplicateIn(doc: JsonNode, path: readonly (string | number)[], key: str
 }
 
 /** The cgroup directories a cgroupsPath (or, without one, the id below the runtime's own cgroup) is on this host. */
-function cgroupCandidates(cgroupsPath: string | undefined, id: string): string[] {
+export function cgroupCandidates(cgroupsPath: string | undefined, id: string): string[] {
   const own = cgroupDirsOf('self');
   const roots = [...new Set(own.map((d) => d.replace(/^(\/sys\/fs\/cgroup(?:\/[^/]+)?).*$/, '$1')))];
   if (cgroupsPath === undefined || !cgroupsPath.startsWith('/')) return own.map((d) => join(d, cgroupsPath ?? id));
@@ -151,7 +151,7 @@ const describeCall = (i: Invocation) => `exit ${i.exitCode}${i.timedOut ? ' (tim
 const describeOutcome = (o: Outcome) => (o.kind === 'refused' ? `refused (${o.message.slice(0, 200)})` : o.kind);
 
 /** What the case left: state entries, processes (given a moment to die), mounts, cgroup directories. */
-async function residue(dir: string, root: string, cgroups: readonly string[]): Promise<string[]> {
+export async function residue(dir: string, root: string, cgroups: readonly string[]): Promise<string[]> {
   let processes = caseProcesses(dir);
   for (let i = 0; i < 20 && processes.length > 0; i++) {
     await sleep(50);
@@ -166,7 +166,7 @@ async function residue(dir: string, root: string, cgroups: readonly string[]): P
 }
 
 /** Whatever the case left goes, whether the runtime honoured the rules or not: the next case starts clean. */
-async function cleanUp(driver: RuntimeDriver, dir: string, cgroups: readonly string[], keep: boolean): Promise<void> {
+export async function cleanUp(driver: RuntimeDriver, dir: string, cgroups: readonly string[], keep = false): Promise<void> {
   const janitor = new RuntimeDriver(driver.path, driver.root, join(dir, '.cleanup'), dir);
   for (const name of existsSync(driver.root) ? readdirSync(driver.root) : []) await janitor.invoke(['delete', '--force', name], { timeoutMs: 15_000 });
   for (const p of caseProcesses(dir)) {
