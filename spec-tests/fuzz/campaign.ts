@@ -118,7 +118,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignTot
       if (details.failed && details.counterexample && found) {
         const [counterexample] = details.counterexample as [FuzzCase];
         totals.failures.push(found);
-        const report = await writeFailure(options, counterexample, seed, totals.failures.length, String(details.errorInstance));
+        const report = await writeFailure(options, counterexample, seed, totals.failures.length, { crash: found.crash, message: String(details.errorInstance) });
         Object.assign(found, { ...report.failure, count: found.count });
         if (!bySignature.has(report.signature)) bySignature.set(report.signature, found);
         options.print?.(`# failure ${totals.failures.length}: ${found.crash}: ${found.case}; replay: sh ${join(options.outDir, found.bundle, 'replay.sh')}`);
@@ -145,10 +145,11 @@ function count(totals: CampaignTotals, outcome: Outcome): void {
 }
 
 /** The shrunk case once more, kept where it ran, with replay.sh: the runtime's calls in order. */
-async function writeFailure(options: CampaignOptions, c: FuzzCase, seed: number, k: number, error: string): Promise<{ signature: string; failure: FailureReport }> {
+async function writeFailure(options: CampaignOptions, c: FuzzCase, seed: number, k: number, seen: { crash: string; message: string }): Promise<{ signature: string; failure: FailureReport }> {
   const first = await runCase(c, 900_000 + k, join(options.workDir, `shrunk-${k}`), options);
   const outcome = first.outcome.kind === 'crash' ? first.outcome : undefined;
-  const crash = outcome?.crash ?? error.split(':')[0] ?? 'failure';
+  const crash = outcome?.crash ?? seen.crash;
+  const error = seen.message;
   const dir = join(options.outDir, 'failures', `${k}-${slug(crash).slice(0, 40)}`);
   rmSync(dir, { recursive: true, force: true });
   const kept = await runCase(c, 900_000 + k, dir, options, true);

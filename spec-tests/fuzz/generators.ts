@@ -114,10 +114,24 @@ const valid = fc.oneof(
   fc.boolean().map((ro) => set(`root.readonly = ${ro}`, ['root', 'readonly'], { kind: 'bool', value: ro })),
 );
 
-const rlimitTypes = ['RLIMIT_NOFILE', 'RLIMIT_CORE', 'RLIMIT_NPROC', 'RLIMIT_STACK', 'RLIMIT_MSGQUEUE', 'RLIMIT_CPU', 'RLIMIT_FSIZE', 'RLIMIT_AS', 'RLIMIT_BOGUS', 'rlimit_nofile'];
+/**
+ * rlimit types, each with the least a payload needs to run under it: a smaller limit is the
+ * config's own choice (RLIMIT_STACK 0 kills any program at exec, NOFILE 0 leaves it no fd to
+ * open the exec fifo with, as with runc), nothing the runtime could get right or wrong. Those
+ * types still get the edge numbers, which a VM without CAP_SYS_RESOURCE must refuse or grant.
+ */
+const rlimitFloors: Record<string, number | undefined> = {
+  RLIMIT_NOFILE: 64, RLIMIT_CORE: 0, RLIMIT_NPROC: 0, RLIMIT_MSGQUEUE: 0, RLIMIT_FSIZE: 0, RLIMIT_LOCKS: 0, RLIMIT_SIGPENDING: 0, RLIMIT_MEMLOCK: 0,
+  RLIMIT_STACK: undefined, RLIMIT_CPU: undefined, RLIMIT_AS: undefined, RLIMIT_DATA: undefined, RLIMIT_BOGUS: 0, rlimit_nofile: 0,
+};
 /** An rlimit: often within what a VM without CAP_SYS_RESOURCE can grant (so it is observed), sometimes at the edges. */
 const rlimit = fc
-  .tuple(fc.constantFrom(...rlimitTypes), fc.oneof(fc.integer({ min: 0, max: 4096 }).map(String), fc.constantFrom(...edgeNumbers)), fc.oneof(fc.integer({ min: 0, max: 8192 }).map(String), fc.constantFrom(...edgeNumbers)))
+  .constantFrom(...Object.keys(rlimitFloors))
+  .chain((type) => {
+    const floor = rlimitFloors[type];
+    const small = (max: number) => (floor === undefined ? fc.constantFrom(...edgeNumbers) : fc.oneof(fc.integer({ min: floor, max }).map(String), fc.constantFrom(...edgeNumbers)));
+    return fc.tuple(fc.constant(type), small(4096), small(8192));
+  })
   .map(([type, soft, hard]) => set(`process.rlimits += ${type} ${soft}/${hard}`, ['process', 'rlimits', 0], raw(`{"type":${JSON.stringify(type)},"soft":${soft},"hard":${hard}}`)));
 
 const mountOptions = ['ro', 'rw', 'nosuid', 'noexec', 'nodev', 'rbind', 'bind', 'size=99999999999999999999', 'size=-1', 'mode=9999', 'mode=0755', 'uid=-1', 'nr_inodes=18446744073709551616', 'tmpcopyup', 'idmap', 'rprivate', 'bogus', '', 'é'];

@@ -81,13 +81,15 @@ export async function fuzzMain(argv: readonly string[], print: (t: string) => vo
   const runtime = resolve(parsed.runtime);
   const info = describeRuntime(runtime);
   const work = mkdtempSync(join(tmpdir(), 'berth-fuzz-'));
+  // A container's root in a user namespace (a uid the mappings give it) must reach its bundle.
+  chmodSync(work, 0o755);
   const assets = { probe: install(probe, work), busybox: install(resolve(parsed.busybox), work), host: readHostFacts(), ociVersion: chooseOciVersion([info.ociVersions]) };
   const out = resolve(parsed.out);
   mkdirSync(out, { recursive: true });
   const command = `npm run fuzz -- --cases ${parsed.cases} --seed ${parsed.seed}${parsed.jobs !== 2 ? ` --jobs ${parsed.jobs}` : ''}`;
   print(`# fuzz: ${info.name} ${info.version} (${runtime}), seed ${parsed.seed}, ${parsed.cases} cases, ${parsed.jobs} at a time, at most ${parsed.budgetSeconds} s\n`);
   const totals: CampaignTotals = await runCampaign({
-    runtime, assets, tag: `fz${parsed.seed.toString(16)}${Date.now().toString(16).slice(-4)}`, timeoutMs: 20_000, seed: parsed.seed, cases: parsed.cases,
+    runtime, assets, tag: `fz${parsed.seed.toString(16)}${Date.now().toString(16).slice(-4)}`, timeoutMs: 60_000, seed: parsed.seed, cases: parsed.cases,
     budgetMs: parsed.budgetSeconds * 1000, jobs: parsed.jobs, outDir: out, workDir: join(work, 'cases'), shrinkMs: parsed.shrinkSeconds * 1000, command,
     print: (line) => print(`${line}\n`),
   });

@@ -83,7 +83,7 @@ export function cgroupCandidates(cgroupsPath: string | undefined, id: string): s
 
 /** Runs case `c` as the campaign's case number `n` in `dir`; `keep` leaves the bundle there (a counter-example's). */
 export async function runCase(c: FuzzCase, n: number, dir: string, env: CaseEnv, keep = false): Promise<CaseResult> {
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
   const id = `${env.tag}-${n}`;
   // One level, the case's own: no parent shared with a case running beside it.
   const cgroupsPath = `/berth-fuzz-${env.tag}-${n}`;
