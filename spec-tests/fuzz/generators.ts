@@ -117,20 +117,22 @@ const valid = fc.oneof(
 /**
  * rlimit types, each with the least a payload needs to run under it: a smaller limit is the
  * config's own choice (RLIMIT_STACK 0 kills any program at exec, NOFILE 0 leaves it no fd to
- * open the exec fifo with, as with runc), nothing the runtime could get right or wrong. Those
- * types still get the edge numbers, which a VM without CAP_SYS_RESOURCE must refuse or grant.
+ * open the exec fifo with, as with runc), nothing the runtime could get right or wrong. Every
+ * type still gets the edge numbers at or above that, and the ones no kernel takes (negative,
+ * not integers, 2^64 and beyond), which the runtime must refuse.
  */
-const rlimitFloors: Record<string, number | undefined> = {
-  RLIMIT_NOFILE: 64, RLIMIT_CORE: 0, RLIMIT_NPROC: 0, RLIMIT_MSGQUEUE: 0, RLIMIT_FSIZE: 0, RLIMIT_LOCKS: 0, RLIMIT_SIGPENDING: 0, RLIMIT_MEMLOCK: 0,
-  RLIMIT_STACK: undefined, RLIMIT_CPU: undefined, RLIMIT_AS: undefined, RLIMIT_DATA: undefined, RLIMIT_BOGUS: 0, rlimit_nofile: 0,
+const rlimitFloors: Record<string, number> = {
+  RLIMIT_NOFILE: 64, RLIMIT_STACK: 1 << 20, RLIMIT_AS: 1 << 28, RLIMIT_DATA: 1 << 28, RLIMIT_CPU: 10, RLIMIT_CORE: 0, RLIMIT_NPROC: 0, RLIMIT_MSGQUEUE: 0,
+  RLIMIT_FSIZE: 0, RLIMIT_LOCKS: 0, RLIMIT_SIGPENDING: 0, RLIMIT_MEMLOCK: 0, RLIMIT_BOGUS: 0, rlimit_nofile: 0,
 };
+const atOrAbove = (floor: number) => edgeNumbers.filter((n) => floor === 0 || !(Number(n) < floor));
 /** An rlimit: often within what a VM without CAP_SYS_RESOURCE can grant (so it is observed), sometimes at the edges. */
 const rlimit = fc
   .constantFrom(...Object.keys(rlimitFloors))
   .chain((type) => {
-    const floor = rlimitFloors[type];
-    const small = (max: number) => (floor === undefined ? fc.constantFrom(...edgeNumbers) : fc.oneof(fc.integer({ min: floor, max }).map(String), fc.constantFrom(...edgeNumbers)));
-    return fc.tuple(fc.constant(type), small(4096), small(8192));
+    const floor = rlimitFloors[type]!;
+    const value = (span: number) => fc.oneof(fc.integer({ min: floor, max: floor + span }).map(String), fc.constantFrom(...atOrAbove(floor)));
+    return fc.tuple(fc.constant(type), value(4096), value(8192));
   })
   .map(([type, soft, hard]) => set(`process.rlimits += ${type} ${soft}/${hard}`, ['process', 'rlimits', 0], raw(`{"type":${JSON.stringify(type)},"soft":${soft},"hard":${hard}}`)));
 
