@@ -96,6 +96,7 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignTot
         const n = shrinking ? 0 : ++totals.cases;
         const { outcome } = await runCase(c, shrinking ? 1_000_000 + dirs : n, join(options.workDir, `case-${++dirs}`), options);
         if (!shrinking) count(totals, outcome);
+        if (!shrinking && n % 500 === 0) options.print?.(`# ${n} cases in ${Math.round((Date.now() - started) / 1000)} s: ${totals.observed} observed, ${totals.crashes} crashes`);
         if (outcome.kind !== 'crash') return;
         // While shrinking, only the same kind of failure counts: a smaller case failing otherwise is another finding.
         if (shrinking && outcome.crash !== found?.crash) return;

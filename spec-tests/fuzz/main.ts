@@ -1,4 +1,4 @@
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readHostFacts } from '../conformance/host-facts.js';
@@ -88,11 +88,16 @@ export async function fuzzMain(argv: readonly string[], print: (t: string) => vo
   mkdirSync(out, { recursive: true });
   const command = `npm run fuzz -- --cases ${parsed.cases} --seed ${parsed.seed}${parsed.jobs !== 2 ? ` --jobs ${parsed.jobs}` : ''}`;
   print(`# fuzz: ${info.name} ${info.version} (${runtime}), seed ${parsed.seed}, ${parsed.cases} cases, ${parsed.jobs} at a time, at most ${parsed.budgetSeconds} s\n`);
-  const totals: CampaignTotals = await runCampaign({
-    runtime, assets, tag: `fz${parsed.seed.toString(16)}${Date.now().toString(16).slice(-4)}`, timeoutMs: 60_000, seed: parsed.seed, cases: parsed.cases,
-    budgetMs: parsed.budgetSeconds * 1000, jobs: parsed.jobs, outDir: out, workDir: join(work, 'cases'), shrinkMs: parsed.shrinkSeconds * 1000, command,
-    print: (line) => print(`${line}\n`),
-  });
+  let totals: CampaignTotals;
+  try {
+    totals = await runCampaign({
+      runtime, assets, tag: `fz${parsed.seed.toString(16)}${Date.now().toString(16).slice(-4)}`, timeoutMs: 60_000, seed: parsed.seed, cases: parsed.cases,
+      budgetMs: parsed.budgetSeconds * 1000, jobs: parsed.jobs, outDir: out, workDir: join(work, 'cases'), shrinkMs: parsed.shrinkSeconds * 1000, command,
+      print: (line) => print(`${line}\n`),
+    });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
   writeFileSync(join(out, 'results.json'), `${JSON.stringify(totals, null, 2)}\n`);
   if (parsed.docs) writeFileSync(resolve(parsed.docs), renderFuzzingPage(totals));
   const refused = Object.values(totals.refusals).reduce((a, b) => a + b, 0);
