@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Spec } from '../../../core/plugin-api.js';
-import { valueAt } from '../../../core/plugin-api.js';
+import { valueAt } from '../../../core/spec/json-pointer.js';
 import { arbitraryValidConfig } from '../../../core/spec/test-support/arbitrary-config.js';
 import { applyMutations, arbitraryIndependentMutations, arbitraryMutation } from '../../../core/spec/test-support/config-mutations.js';
 import { baseConfig, writeBundle } from '../../../spec-tests/conformance/bundle.js';
