@@ -545,11 +545,13 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
     expect(JSON.parse(berth('state', 'all1').stdout).status).toBe('stopped');
   });
 
-  it('berth plan shows the plan without running anything', () => {
-    const r = runBerth(['plan', '-b', bundle(['true'])]);
+  it('berth plan shows the plan without running anything, each op with the config field it comes from', () => {
+    const r = runBerth(['plan', '-b', bundle(['true'], (c) => (c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 512, hard: 1024 }]))]);
     expect(r.code).toBe(0);
     const plan = JSON.parse(r.stdout);
     expect(plan.backend).toBe('native');
-    expect(plan.plan.child.at(-1).op).toBe('EXEC');
+    expect(plan.plan.child.at(-1)).toMatchObject({ op: 'EXEC', field: '/process/args' });
+    expect(plan.plan.child.find((o: { op: string }) => o.op === 'SETRLIMIT')).toEqual({ op: 'SETRLIMIT', args: [7, '512', '1024'], field: '/process/rlimits/0' });
+    expect(plan.plan.child.find((o: { op: string }) => o.op === 'CHDIR')).toEqual({ op: 'CHDIR', args: ['/'], field: '/process/cwd' });
   });
 });
