@@ -235,6 +235,16 @@ describe('compilePlan (examples)', () => {
     expect(slave.child.filter((o) => o.op === 'MOUNT' && o.args[3] === MS.PRIVATE)).toEqual([]);
   });
 
+  it('the runtime\'s own devices are named by the mount that holds /dev: the /dev tmpfs, or one mounted over it later', () => {
+    const spec = defaultSpec();
+    const dev = spec.mounts!.findIndex((m) => m.destination === '/dev');
+    const mknod = (s: Spec) => compilePlan(input(s)).plan.child.find((o) => o.op === 'MKNOD_IN_ROOT' && o.args[1] === '/dev/null')!.field;
+    expect(mknod(spec)).toBe(`/mounts/${dev}`);
+    spec.mounts!.push({ destination: '/', type: 'tmpfs', source: 'tmpfs', options: ['ro'] });
+    expect(mknod(spec)).toBe(`/mounts/${spec.mounts!.length - 1}`);
+    expect(mknod({ ...spec, mounts: [] })).toBe('/root/path');
+  });
+
   it('a missing bind source is a diagnostic at its pointer', () => {
     const spec = defaultSpec();
     spec.mounts!.push({ destination: '/data', type: 'bind', source: 'data', options: ['rbind', 'ro'] });
@@ -272,7 +282,7 @@ const seccompProfile = fc.record({
 });
 
 /** The runtime's own steps: no config field asked for them. */
-const ownOps = new Set(['MKFIFO', 'REPORT_PID', 'RELEASE_CHILD', 'WAIT_PARENT', 'SYNC', 'WAIT_START', 'SYMLINK_IN_ROOT']);
+const ownOps = new Set(['MKFIFO', 'REPORT_PID', 'RELEASE_CHILD', 'WAIT_PARENT', 'SYNC', 'WAIT_START']);
 
 describe('compilePlan: every op names the config field it comes from', () => {
   it('a pointer that resolves in the config (the field itself, or the nearest part it has), or the flag', () => {
@@ -297,8 +307,7 @@ describe('compilePlan: every op names the config field it comes from', () => {
                 ownOps.has(o.op) ||
                 (o.op === 'CLOSE_FDS' && preserveFds === 0) ||
                 (['OPEN_CGROUP_PROCS', 'JOIN_CGROUPS'].includes(o.op) && spec.linux?.cgroupsPath === undefined) ||
-                (o.op === 'MOUNT' && o.args[1] === '/' && spec.linux?.rootfsPropagation === undefined) ||
-                (['MKNOD_IN_ROOT', 'BIND_DEVICE_IN_ROOT'].includes(o.op) && defaultPaths.has(String(o.args[1])));
+                (o.op === 'MOUNT' && o.args[1] === '/' && spec.linux?.rootfsPropagation === undefined);
               expect({ op: o.op, own }).toEqual({ op: o.op, own: true });
             } else if (o.field.startsWith('/')) {
               expect({ op: o.op, field: o.field, resolves: valueAt(spec, o.field) !== undefined }).toEqual({ op: o.op, field: o.field, resolves: true });
@@ -312,7 +321,11 @@ describe('compilePlan: every op names the config field it comes from', () => {
             if (o.op === 'SETRLIMIT') expect(o.args).toEqual([expect.any(Number), BigInt(value(o).soft as number), BigInt(value(o).hard as number)]);
             if (o.op === 'MASK_PATH' || o.op === 'READONLY_PATH' || o.op === 'SETHOSTNAME' || o.op === 'SETDOMAINNAME') expect(o.args[0]).toBe(value(o));
             if (o.op === 'WRITE_FILE' && o.field!.startsWith('/linux/sysctl/')) expect(o.args[1]).toBe(value(o));
-            if (o.op === 'MKNOD_IN_ROOT' && o.field) expect(o.args[1]).toBe(value(o).path);
+            if (o.op === 'MKNOD_IN_ROOT' && o.field!.startsWith('/linux/devices/')) expect(o.args[1]).toBe(value(o).path);
+            // The runtime's own devices and links are named by where /dev lives: a mount at or above them, else the rootfs.
+            if ((o.op === 'MKNOD_IN_ROOT' || o.op === 'BIND_DEVICE_IN_ROOT' || o.op === 'SYMLINK_IN_ROOT') && defaultPaths.has(String(o.args[1]))) {
+              expect(o.field === '/root/path' || o.field!.startsWith('/mounts/')).toBe(true);
+            }
             if (o.op === 'MOUNT_IN_ROOT' && o.field!.startsWith('/mounts/')) {
               const destination = String(value(o).destination).replace(/^(?!\/)/, '/');
               expect(o.args[1] === destination || String(o.args[1]).startsWith(`${destination}/`)).toBe(true);

@@ -346,9 +346,11 @@ function compileDevices(input: PlanInput, child: PlanOp[], userNs: boolean): voi
   const op = (field: string | undefined, name: OpName, ...args: Arg[]) => child.push(tag(field, { op: name, args }));
   const configured = spec.linux?.devices ?? [];
   const configuredPaths = new Set(configured.map((d) => d.path));
-  // The defaults are the runtime's own (no field); a configured device is its entry in linux.devices.
+  // A configured device is its entry in linux.devices; the defaults (and /dev's links) are the
+  // runtime's, made where the config put /dev: they fail with the mount that holds them.
+  const where = (path: string) => holderOf(spec, path);
   const devices = [
-    ...defaultDevices.filter((d) => !configuredPaths.has(d.path)).map((d) => ({ ...d, type: 'c', fileMode: 0o666, uid: 0, gid: 0, field: undefined })),
+    ...defaultDevices.filter((d) => !configuredPaths.has(d.path)).map((d) => ({ ...d, type: 'c', fileMode: 0o666, uid: 0, gid: 0, field: where(d.path) })),
     ...configured.map((d, i) => ({ ...d, field: pointerOf('linux', 'devices', i) })),
   ];
   for (const device of devices) {
@@ -365,8 +367,22 @@ function compileDevices(input: PlanInput, child: PlanOp[], userNs: boolean): voi
     ['/proc/self/fd/2', '/dev/stderr'],
     ['pts/ptmx', '/dev/ptmx'],
   ] as const) {
-    op(undefined, 'SYMLINK_IN_ROOT', rootfs, target, link);
+    op(where(link), 'SYMLINK_IN_ROOT', rootfs, target, link);
   }
+}
+
+/**
+ * The config field that decides where `path` lives in the container: the last mount at it or
+ * above it (`/mounts/2`, the /dev tmpfs), else the root filesystem (`/root/path`).
+ */
+export function holderOf(spec: Spec, path: string): string | undefined {
+  const mounts = spec.mounts ?? [];
+  const under = (dest: string) => {
+    const d = dest.startsWith('/') ? dest.replace(/(.)\/+$/, '$1') : `/${dest}`;
+    return d === '/' || path === d || path.startsWith(`${d}/`);
+  };
+  const i = mounts.findLastIndex((m) => typeof m.destination === 'string' && under(m.destination));
+  return i >= 0 ? pointerOf('mounts', i) : spec.root?.path !== undefined ? pointerOf('root', 'path') : undefined;
 }
 
 /** The pty, made in the container's devpts and owned by the process's user; its master goes over the console socket (or the relay's pair). */
