@@ -187,7 +187,7 @@ export const configEdit: fc.Arbitrary<ConfigEdit> = fc.oneof(
 
 /** Container ids: the case's own (`{id}`), or odd spellings of it. Never '', '.' or '..' (the driver refuses those anyway). */
 const id = fc.constantFrom('{id}', '{id}', '{id}', '{id}é', '{id} x', `{id}${'a'.repeat(300)}`, '-{id}', '{id}/x', '.{id}', '{id}\n', '{id}..', '{id}:{id}', '{id}$x', '{id}\u202e');
-const preserveFds = fc.constantFrom('99999999999', '-1', '1e3', '0x10', '', '18446744073709551616', '2', '0', '1048576');
+const preserveFds = fc.constantFrom('99999999999', '-1', '1e3', '0x10', ' ', '18446744073709551616', '2', '0', '1048576');
 const createFlag = fc.oneof(
   fc.constantFrom(['--frobnicate'], ['-Z'], ['--no-pivot'], ['--no-new-keyring'], ['--console-socket', '/nonexistent-berth-fuzz.sock'], ['--pid-file', '{dir}/pid'], ['--pid-file', 'relative.pid'], ['--pid-file', '/nonexistent-berth-fuzz/x/pid'], ['--pid-file', '{dir}'], ['--bundle', '/nonexistent-berth-fuzz'], ['--preserve-fds']),
   preserveFds.map((n) => ['--preserve-fds', n]),
@@ -207,7 +207,7 @@ export const call: fc.Arbitrary<CallTemplate> = fc.oneof(
   { arbitrary: id.map((cid) => ({ what: `create ${cid}`, args: ['create', '--bundle', '{bundle}', cid] })), weight: 1 },
   { arbitrary: fc.constant<CallTemplate>({ what: 'create without an id', args: ['create', '--bundle', '{bundle}'] }), weight: 1 },
   {
-    arbitrary: fc.tuple(fc.constantFrom<string[]>(['state'], ['start'], ['delete'], ['delete', '--force'], ['pause'], ['resume'], ['ps'], ['kill'], ['kill', '--all'], ['events', '--stats']), id, fc.constantFrom(undefined, '99999999999', '-1', 'KILL', '0', 'SIGRTMAX+1', '')).map(([verb, cid, extra]) => {
+    arbitrary: fc.tuple(fc.constantFrom<string[]>(['state'], ['start'], ['delete'], ['delete', '--force'], ['pause'], ['resume'], ['ps'], ['kill'], ['kill', '--all'], ['events', '--stats']), id, fc.constantFrom(undefined, '99999999999', '-1', 'KILL', '0', 'SIGRTMAX+1', ' ')).map(([verb, cid, extra]) => {
       const args = [...verb, cid, ...(verb[0] === 'kill' && extra !== undefined ? [extra] : [])];
       return { what: `${args.join(' ')} (no such container)`, args };
     }),
