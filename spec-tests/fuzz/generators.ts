@@ -117,13 +117,14 @@ const valid = fc.oneof(
 /**
  * rlimit types, each with the least a payload needs to run under it: a smaller limit is the
  * config's own choice (RLIMIT_STACK 0 kills any program at exec, NOFILE 0 leaves it no fd to
- * open the exec fifo with, as with runc), nothing the runtime could get right or wrong. Every
+ * open the exec fifo with, as with runc, FSIZE 0 kills the probe as it writes its report to a
+ * file), nothing the runtime could get right or wrong. Every
  * type still gets the edge numbers at or above that, and the ones no kernel takes (negative,
  * not integers, 2^64 and beyond), which the runtime must refuse.
  */
 const rlimitFloors: Record<string, number> = {
   RLIMIT_NOFILE: 64, RLIMIT_STACK: 1 << 20, RLIMIT_AS: 1 << 28, RLIMIT_DATA: 1 << 28, RLIMIT_CPU: 10, RLIMIT_CORE: 0, RLIMIT_NPROC: 0, RLIMIT_MSGQUEUE: 0,
-  RLIMIT_FSIZE: 0, RLIMIT_LOCKS: 0, RLIMIT_SIGPENDING: 0, RLIMIT_MEMLOCK: 0, RLIMIT_BOGUS: 0, rlimit_nofile: 0,
+  RLIMIT_FSIZE: 1 << 20, RLIMIT_LOCKS: 0, RLIMIT_SIGPENDING: 0, RLIMIT_MEMLOCK: 0, RLIMIT_BOGUS: 0, rlimit_nofile: 0,
 };
 const atOrAbove = (floor: number) => edgeNumbers.filter((n) => floor === 0 || !(Number(n) < floor));
 /** An rlimit: often within what a VM without CAP_SYS_RESOURCE can grant (so it is observed), sometimes at the edges. */

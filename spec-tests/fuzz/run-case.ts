@@ -119,9 +119,15 @@ async function callAndJudge(driver: RuntimeDriver, args: string[], ids: string[]
   if (verb !== 'create') return { kind: 'accepted' };
   // Created: it must start, run the probe to its end, and be deleted; then what it saw is compared.
   const id = args.at(-1)!;
-  for (const step of [['start', id]]) {
-    const done = await driver.invoke(step, { timeoutMs: env.timeoutMs });
-    if (done.exitCode !== 0) return { kind: 'crash', crash: `${step[0]} of a created container failed`, message: describeCall(done) };
+  const started = await driver.invoke(['start', id], { timeoutMs: env.timeoutMs });
+  if (started.exitCode !== 0) {
+    // start may refuse too (a failing startContainer or poststart hook destroys the container):
+    // then it must name the field, and once the container is deleted nothing may remain.
+    const refused = judgeFailure(started, [id]);
+    if (refused?.kind !== 'refused') return refused ?? { kind: 'crash', crash: 'start of a created container failed', message: describeCall(started) };
+    const deleted = await driver.invoke(['delete', '--force', id], { timeoutMs: env.timeoutMs });
+    if (deleted.exitCode !== 0) return { kind: 'crash', crash: 'delete --force after a refused start failed', message: describeCall(deleted) };
+    return { ...refused, refusal: `start: ${refused.refusal}` };
   }
   const state = await driver.waitForStatus(id, ['stopped'], env.timeoutMs);
   if (state?.status !== 'stopped') return { kind: 'crash', crash: 'the probe did not stop', message: `state says ${JSON.stringify(state?.status)}` };
