@@ -24,9 +24,13 @@ export interface CallTemplate {
   args: string[];
 }
 
+/** config.json as something else than the case's text: endless (/dev/zero), empty, a directory, a FIFO nobody writes. */
+export type ConfigFile = 'text' | 'dev-zero' | 'dev-null' | 'directory' | 'fifo' | 'missing';
+
 export interface FuzzCase {
   edits: ConfigEdit[];
   call: CallTemplate;
+  file: ConfigFile;
 }
 
 const set = (what: string, path: Path, value: JsonNode): ConfigEdit => ({ what, path, action: 'set', value });
@@ -219,9 +223,11 @@ export const call: fc.Arbitrary<CallTemplate> = fc.oneof(
 export const fuzzCase: fc.Arbitrary<FuzzCase> = fc.record({
   edits: fc.oneof(fc.array(configEdit, { maxLength: 2 }), fc.array(configEdit, { minLength: 1, maxLength: 5 }), mappings.map((edits) => edits)),
   call,
+  file: fc.oneof({ arbitrary: fc.constant<ConfigFile>('text'), weight: 200 }, { arbitrary: fc.constantFrom<ConfigFile>('dev-zero', 'dev-null', 'directory', 'missing'), weight: 3 }, { arbitrary: fc.constant<ConfigFile>('fifo'), weight: 1 }),
 });
 
 /** One line per case: what was done to the config, and the call. */
 export function describeCase(c: FuzzCase): string {
-  return `${c.edits.length === 0 ? 'the base config' : c.edits.map((e) => e.what).join('; ')} | ${c.call.what}`;
+  const config = c.file === 'text' ? (c.edits.length === 0 ? 'the base config' : c.edits.map((e) => e.what).join('; ')) : `config.json is ${c.file === 'missing' ? 'missing' : c.file === 'directory' ? 'a directory' : c.file === 'fifo' ? 'a FIFO nobody writes' : `a symlink to /dev/${c.file.slice(4)}`}`;
+  return `${config} | ${c.call.what}`;
 }

@@ -5,7 +5,8 @@ describe('namedField', () => {
   it('finds the JSON pointer into config.json a refusal names', () => {
     expect(namedField('c1: /process/rlimits/0: error setting rlimit type 7: Operation not permitted (SETRLIMIT failed in the child step 9, errno 1)')).toEqual({ kind: 'pointer', name: '/process/rlimits/0' });
     expect(namedField('invalid /tmp/b/config.json: 2 problems: /process/args: must have at least 1 item; /linux/sysctl/a~1b: bad')).toEqual({ kind: 'pointer', name: '/process/args' });
-    expect(namedField('invalid config.json: 1 problem: /: must be object')).toBeUndefined();
+    expect(namedField('invalid config.json: 1 problem: /: must be object')).toEqual({ kind: 'pointer', name: '/' });
+    expect(namedField('cannot open /: permission denied')).toBeUndefined();
   });
 
   it('a host path is not a pointer; flags and positional arguments count', () => {

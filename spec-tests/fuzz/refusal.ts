@@ -22,7 +22,8 @@ export type Named = { kind: 'pointer' | 'flag' | 'argument'; name: string };
  * not exist`; a message that merely starts with the id, as every create error does, is not).
  */
 export function namedField(message: string, ids: readonly string[] = []): Named | undefined {
-  const pointer = pointerPattern.exec(message)?.[1];
+  // The whole document ("/: is not valid JSON", as berth shows the root pointer "") is a field too.
+  const pointer = pointerPattern.exec(message)?.[1] ?? (/(?:^\s*|problems?: |; )\/: /m.test(message) ? '/' : undefined);
   if (pointer) return { kind: 'pointer', name: pointer };
   const flag = flagPattern.exec(message)?.[1];
   if (flag) return { kind: 'flag', name: flag };

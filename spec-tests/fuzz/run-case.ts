@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { baseConfig, writeBundle } from '../conformance/bundle.js';
 import { probeArgs } from '../conformance/groups/probe-run.js';
@@ -73,6 +73,15 @@ function duplicateIn(doc: JsonNode, path: readonly (string | number)[], key: str
   return setAt(doc, path, { kind: 'object', entries: [...target.entries, [key, value]] });
 }
 
+/** config.json as the case has it: its text, or something no reader should wait on or take. */
+function writeConfigFile(path: string, file: FuzzCase['file'], text: string): void {
+  rmSync(path, { force: true });
+  if (file === 'text') writeFileSync(path, text);
+  else if (file === 'dev-zero' || file === 'dev-null') symlinkSync(`/dev/${file.slice(4)}`, path);
+  else if (file === 'directory') mkdirSync(path);
+  else if (file === 'fifo') spawnSync('mkfifo', [path]);
+}
+
 /** The cgroup directories a cgroupsPath (or, without one, the id below the runtime's own cgroup) is on this host. */
 export function cgroupCandidates(cgroupsPath: string | undefined, id: string): string[] {
   const own = cgroupDirsOf('self');
@@ -90,7 +99,7 @@ export async function runCase(c: FuzzCase, n: number, dir: string, env: CaseEnv,
   const driver = new RuntimeDriver(env.runtime, join(dir, 'root'), join(dir, 'io'), dir);
   const doc = caseDocument(c, baseDocument(env, cgroupsPath));
   writeBundle(dir, baseConfig(env.assets.ociVersion, probeArgs()), env.assets, [{ path: 'volume' }, { path: 'rootfs/mnt' }]);
-  writeFileSync(join(dir, 'config.json'), emit(doc));
+  writeConfigFile(join(dir, 'config.json'), c.file, emit(doc));
   const config = evaluate(doc) as { linux?: { cgroupsPath?: unknown } } | undefined;
   const fill = (arg: string) => arg.replaceAll('{bundle}', dir).replaceAll('{dir}', dir).replaceAll('{id}', id);
   const args = c.call.args.map(fill);
@@ -150,7 +159,7 @@ function judgeFailure(call: Invocation, ids: string[]): Outcome | undefined {
   if (sign) return { kind: 'crash', crash: `internal error (${sign})`, message };
   const named = namedField(message, ids);
   if (!named) return { kind: 'crash', crash: message === '' ? 'a refusal that says nothing' : 'a refusal that names no field or argument', message };
-  return { kind: 'refused', refusal: refusalKind(call.exitCode, message), named: named.kind === 'pointer' ? `/${named.name.split('/')[1]}` : named.kind, message };
+  return { kind: 'refused', refusal: refusalKind(call.exitCode, message), named: named.kind === 'pointer' ? `/${named.name.split('/')[1] ?? ''}` : named.kind, message };
 }
 
 const describeCall = (i: Invocation) => `exit ${i.exitCode}${i.timedOut ? ' (timed out)' : ''}: ${i.stderr.trim().slice(0, 300)}`;
