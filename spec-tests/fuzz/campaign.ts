@@ -107,7 +107,8 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignTot
             known.count++;
             return;
           }
-          shrinkUntil = Date.now() + options.shrinkMs;
+          // A hang costs a whole time limit per try: it is written out as found, not shrunk.
+          shrinkUntil = Date.now() + (outcome.crash === 'timeout' ? 0 : options.shrinkMs);
           // Known from now on, so a case of another job failing the same way is only counted.
           found = { crash: outcome.crash, message: outcome.message, case: describeCase(c), bundle: '', seed, count: 1, reproduced: false };
           bySignature.set(signature(outcome), found);
@@ -147,14 +148,12 @@ function count(totals: CampaignTotals, outcome: Outcome): void {
 
 /** The shrunk case once more, kept where it ran, with replay.sh: the runtime's calls in order. */
 async function writeFailure(options: CampaignOptions, c: FuzzCase, seed: number, k: number, seen: { crash: string; message: string }): Promise<{ signature: string; failure: FailureReport }> {
-  const first = await runCase(c, 900_000 + k, join(options.workDir, `shrunk-${k}`), options);
-  const outcome = first.outcome.kind === 'crash' ? first.outcome : undefined;
-  const crash = outcome?.crash ?? seen.crash;
-  const error = seen.message;
-  const dir = join(options.outDir, 'failures', `${k}-${slug(crash).slice(0, 40)}`);
+  const dir = join(options.outDir, 'failures', `${k}-${slug(seen.crash).slice(0, 40)}`);
   rmSync(dir, { recursive: true, force: true });
   const kept = await runCase(c, 900_000 + k, dir, options, true);
-  const message = kept.outcome.kind === 'crash' ? kept.outcome.message : outcome?.message ?? error;
+  const outcome = kept.outcome.kind === 'crash' ? kept.outcome : undefined;
+  const crash = outcome?.crash ?? seen.crash;
+  const message = outcome?.message ?? seen.message;
   const text = describeCase(c);
   writeFileSync(join(dir, 'counterexample.txt'), `${text}\n${crash}: ${message}\n`);
   const script = join(dir, 'replay.sh');

@@ -23,7 +23,7 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 suite(`the fuzz campaign against berth${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   it('every case is a named refusal or an observed container, with no residue (seed 11, 75 s)', async () => {
-    const run = await runToEnd('node', [fuzz, '--seed', '11', '--cases', '100000', '--budget', '75', '--jobs', '2', '--shrink', '15', '--out', out], 230_000);
+    const run = await runToEnd('node', [fuzz, '--seed', '11', '--cases', '100000', '--budget', '75', '--jobs', '2', '--shrink', '15', '--timeout', '20', '--out', out], 230_000);
     expect(run.stderr).toBe('');
     const totals = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as CampaignTotals;
     const failures = totals.failures.map((f) => `${f.crash}: ${f.message.slice(0, 300)} (${f.count} cases; shrunk: ${f.case.slice(0, 300)}; replay: sh ${join(out, f.bundle, 'replay.sh')})`);

@@ -24,6 +24,8 @@ export interface FuzzOptions {
   probe?: string;
   busybox: string;
   shrinkSeconds: number;
+  /** The most seconds one runtime call may take. */
+  timeoutSeconds: number;
 }
 
 export const usage = `usage: fuzz [--runtime PATH] [--cases N] [--seed N] [--budget SECONDS] [--jobs N] [--out DIR] [--docs FILE]
@@ -38,6 +40,7 @@ nothing left behind. Failures are shrunk and written to DIR/failures with replay
   --budget S       stop after S seconds even if cases remain (default 3600)
   --jobs N         cases at a time (default 2)
   --shrink S       the most seconds spent shrinking one failure (default 60)
+  --timeout S      the most seconds one runtime call may take: a hang (default 60)
   --out DIR        results.json and failures/ (default ./fuzz-results)
   --docs FILE      also write the totals as a documentation page (docs/fuzzing.md)
   --probe PATH     berth-probe (default: beside this program)
@@ -45,8 +48,8 @@ nothing left behind. Failures are shrunk and written to DIR/failures with replay
 `;
 
 export function parseFuzzArgs(argv: readonly string[], here: string | undefined, randomSeed: () => number): FuzzOptions | string {
-  const o: FuzzOptions = { runtime: here ? join(here, '..', 'spec-tests', 'conformance', 'berth-runtime.sh') : 'berth', cases: 1000, seed: randomSeed(), budgetSeconds: 3600, jobs: 2, out: 'fuzz-results', busybox: '/bin/busybox', shrinkSeconds: 60 };
-  const numbers: Record<string, keyof FuzzOptions> = { '--cases': 'cases', '--seed': 'seed', '--budget': 'budgetSeconds', '--jobs': 'jobs', '--shrink': 'shrinkSeconds' };
+  const o: FuzzOptions = { runtime: here ? join(here, '..', 'spec-tests', 'conformance', 'berth-runtime.sh') : 'berth', cases: 1000, seed: randomSeed(), budgetSeconds: 3600, jobs: 2, out: 'fuzz-results', busybox: '/bin/busybox', shrinkSeconds: 60, timeoutSeconds: 60 };
+  const numbers: Record<string, keyof FuzzOptions> = { '--cases': 'cases', '--seed': 'seed', '--budget': 'budgetSeconds', '--jobs': 'jobs', '--shrink': 'shrinkSeconds', '--timeout': 'timeoutSeconds' };
   const strings: Record<string, keyof FuzzOptions> = { '--runtime': 'runtime', '--out': 'out', '--docs': 'docs', '--probe': 'probe', '--busybox': 'busybox' };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.includes('=') ? [argv[i]!.slice(0, argv[i]!.indexOf('=')), argv[i]!.slice(argv[i]!.indexOf('=') + 1)] : [argv[i]!, undefined];
@@ -91,7 +94,7 @@ export async function fuzzMain(argv: readonly string[], print: (t: string) => vo
   let totals: CampaignTotals;
   try {
     totals = await runCampaign({
-      runtime, assets, tag: `fz${parsed.seed.toString(16)}${Date.now().toString(16).slice(-4)}`, timeoutMs: 60_000, seed: parsed.seed, cases: parsed.cases,
+      runtime, assets, tag: `fz${parsed.seed.toString(16)}${Date.now().toString(16).slice(-4)}`, timeoutMs: parsed.timeoutSeconds * 1000, seed: parsed.seed, cases: parsed.cases,
       budgetMs: parsed.budgetSeconds * 1000, jobs: parsed.jobs, outDir: out, workDir: join(work, 'cases'), shrinkMs: parsed.shrinkSeconds * 1000, command,
       print: (line) => print(`${line}\n`),
     });
