@@ -13,11 +13,12 @@ export function validateConfig(document: unknown): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   if (!validateConfigSchema(document)) {
     const errors = (validateConfigSchema.errors ?? []).filter((e) => !isDeviceModeWithItsType(document, e));
-    diagnostics.push(...schemaDiagnostics(document, errors));
+    // One by one, not push(...): a long array in the config has more problems than a call has room for arguments.
+    for (const d of schemaDiagnostics(document, errors)) diagnostics.push(d);
   }
   const seen = new Set(diagnostics.map((d) => d.pointer));
   // The schema already spoke for these fields; a second message about the same field is noise.
-  diagnostics.push(...semanticDiagnostics(document).filter((d) => !seen.has(d.pointer)));
+  for (const d of semanticDiagnostics(document)) if (!seen.has(d.pointer)) diagnostics.push(d);
   return diagnostics;
 }
 
