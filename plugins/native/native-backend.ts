@@ -332,7 +332,15 @@ export class HelperSession {
 
   sendPlan(plan: Plan): void {
     this.plan = plan;
-    (this.child.stdio[3] as Writable).end(encodePlan(plan));
+    let encoded: Buffer;
+    try {
+      encoded = encodePlan(plan);
+    } catch (e) {
+      // A plan that cannot be sent (a NUL byte at a field): the helper waiting for it goes too.
+      this.kill();
+      throw e;
+    }
+    (this.child.stdio[3] as Writable).end(encoded);
   }
 
   answer(word: 'ack' | 'abort'): void {
