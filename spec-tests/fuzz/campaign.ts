@@ -70,8 +70,20 @@ export function machine(): string {
   return `${cpu.length} × ${cpu[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}, Node ${process.version}`;
 }
 
-/** Failures of the same kind and message shape count as one (digits and quoted values aside). */
-const signature = (o: Extract<Outcome, { kind: 'crash' }>) => `${o.crash}: ${o.message.replace(/"[^"]*"/g, '""').replace(/\d+/g, 'N').slice(0, 120)}`;
+/**
+ * Failures of the same kind and message shape count as one: the message's last line (the error,
+ * after any debug or warning lines), its log-line framing, quoted values and digits aside.
+ */
+export function signature(o: { crash: string; message: string }): string {
+  const last = o.message.trim().split('\n').at(-1) ?? '';
+  let text = last.replace(/^time="[^"]*" level=\w+ msg=/, '');
+  try {
+    if (text.startsWith('{')) text = String((JSON.parse(text) as { msg?: unknown }).msg ?? text);
+  } catch {
+    // not a JSON log line
+  }
+  return `${o.crash}: ${text.replace(/"[^"]*"/g, '""').replace(/\d+/g, 'N').slice(0, 120)}`;
+}
 
 export async function runCampaign(options: CampaignOptions): Promise<CampaignTotals> {
   const started = Date.now();
