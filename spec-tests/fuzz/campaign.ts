@@ -131,11 +131,11 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignTot
       const details = await fc.check(fc.asyncProperty(fuzzCase, predicate), { seed, numRuns: options.cases });
       if (details.failed && details.counterexample && found) {
         const [counterexample] = details.counterexample as [FuzzCase];
-        totals.failures.push(found);
-        const report = await writeFailure(options, counterexample, seed, totals.failures.length, { crash: found.crash, message: String(details.errorInstance) });
+        const k = totals.failures.push(found);
+        const report = await writeFailure(options, counterexample, seed, k, { crash: found.crash, message: String(details.errorInstance) });
         Object.assign(found, { ...report.failure, count: found.count });
         if (!bySignature.has(report.signature)) bySignature.set(report.signature, found);
-        options.print?.(`# failure ${totals.failures.length}: ${found.crash}: ${found.case}; replay: sh ${join(options.outDir, found.bundle, 'replay.sh')}`);
+        options.print?.(`# failure ${k}: ${found.crash}: ${found.case}; replay: sh ${join(options.outDir, found.bundle, 'replay.sh')}`);
       }
     }
   };
