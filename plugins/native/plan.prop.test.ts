@@ -369,6 +369,16 @@ describe('sysctls in a namespace joined by path', () => {
 });
 
 describe('validateForNative', () => {
+  it('refuses an argument or environment entry execve cannot take (MAX_ARG_STRLEN), at its pointer', () => {
+    const spec = defaultSpec();
+    spec.process!.args = ['sh', 'x'.repeat(131071), 'y'.repeat(131072)];
+    spec.process!.env = [`A=${'é'.repeat(65535)}`];
+    expect(validateForNative(spec)).toEqual([
+      { pointer: '/process/args/2', message: 'is 131072 bytes: execve takes at most 131071 in one argument (MAX_ARG_STRLEN)' },
+      { pointer: '/process/env/0', message: 'is 131072 bytes: execve takes at most 131071 in one environment entry (MAX_ARG_STRLEN)' },
+    ]);
+  });
+
   it('refuses what it would apply to the host, or cannot apply yet, naming the field', () => {
     const spec = defaultSpec();
     spec.linux!.sysctl = { 'kernel.panic': '1', 'net.ipv4.ip_forward': '1', 'kernel.shmmax': '1' };
