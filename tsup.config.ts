@@ -20,13 +20,14 @@ const common: Options = {
 };
 
 /**
- * Three builds (docs/decisions/0001-cjs-bundle.md):
+ * Four builds (docs/decisions/0001-cjs-bundle.md):
  *  - dist/berth.cjs: the entry, ONE file with no chunks, holding what `state`, `list` and
  *    `--version` need: managers call these constantly and every extra file costs start-up time;
  *  - dist/commands/*.cjs and their shared chunks: everything else, required only when used;
  *  - dist/conformance.cjs: the OCI conformance suite (spec-tests/conformance), its own program
  *    (`node dist/conformance.cjs --runtime PATH`) that `berth conformance` loads at run time;
- *    it shares no code with berth, which it tests from the outside.
+ *    it shares no code with berth, which it tests from the outside;
+ *  - dist/fuzz.cjs: the fuzz campaign (spec-tests/fuzz, `npm run fuzz`), the same way.
  */
 export default defineConfig([
   {
@@ -59,6 +60,13 @@ export default defineConfig([
   {
     ...common,
     entry: { conformance: 'spec-tests/conformance/main.ts' },
+    splitting: false,
+    banner: { js: '#!/usr/bin/env node' },
+  },
+  // dist/fuzz.cjs: the fuzz campaign (spec-tests/fuzz), like the conformance suite a program of its own.
+  {
+    ...common,
+    entry: { fuzz: 'spec-tests/fuzz/main.ts' },
     splitting: false,
     banner: { js: '#!/usr/bin/env node' },
   },

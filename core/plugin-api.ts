@@ -29,7 +29,7 @@ export type { BlkioEntry, ContainerEvent, ContainerStats, MemoryEntry } from './
 export type { ContainerState, HookState, Status } from './spec/state.js';
 export type { Logger } from './log/logger.js';
 export { describeCause, RuntimeError, type Diagnostic, type ErrorKind } from './errors/runtime-error.js';
-export { pointerOf } from './spec/json-pointer.js';
+export { pointerOf, valueAt } from './spec/json-pointer.js';
 export { parseExactJson, stringifyExactJson } from './spec/exact-json.js';
 export { signalIfAlive, waitGone } from './lifecycle/process-control.js';
 export { noPassedFds, passedFdStdio, releasePassedFds } from './lifecycle/passed-fds.js';

@@ -110,6 +110,12 @@ static void jnum(long long v) {
     printf("%lld", v);
 }
 
+/* rlim_t is unsigned: a limit of 2^63 or more is no negative number. */
+static void junum(unsigned long long v) {
+    sep();
+    printf("%llu", v);
+}
+
 static void jbool(int v) { jraw(v ? "true" : "false"); }
 
 static void key(const char *k) {
@@ -243,10 +249,10 @@ static void rlimits(void) {
         open_('{');
         key("soft");
         if (rl.rlim_cur == RLIM_INFINITY) jstr("unlimited");
-        else jnum((long long)rl.rlim_cur);
+        else junum((unsigned long long)rl.rlim_cur);
         key("hard");
         if (rl.rlim_max == RLIM_INFINITY) jstr("unlimited");
-        else jnum((long long)rl.rlim_max);
+        else junum((unsigned long long)rl.rlim_max);
         close_('}');
     }
     close_('}');

@@ -168,6 +168,13 @@ export interface ExecRequest {
   passedFds: PassedFds;
   /** --cgroup: `path` (v2) or `controller[,controller]:path` entries, relative to the container's cgroup. */
   cgroups: string[];
+  /**
+   * Where the process's fields came from, so an error can name one: `flags` maps a field's
+   * pointer in the process (`/cwd`) to the flag that set it (`--cwd`); any other field is named
+   * by its pointer in config.json's process (`/process/cwd`) when `fromConfig` (the flags start
+   * from it), else by its pointer in the --process file (`/cwd`).
+   */
+  fields?: { fromConfig: boolean; flags: Record<string, string> };
 }
 
 export interface ExecStarted {

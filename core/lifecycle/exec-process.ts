@@ -24,7 +24,7 @@ export interface ExecFlags {
  * the gids are added to the container's own (as runc appends them). Pure; every problem names
  * its flag.
  */
-export function execProcessFromFlags(base: Process, flags: ExecFlags): { process: Process; diagnostics: Diagnostic[] } {
+export function execProcessFromFlags(base: Process, flags: ExecFlags): { process: Process; diagnostics: Diagnostic[]; fields: Record<string, string> } {
   const diagnostics: Diagnostic[] = [];
   const problem = (flag: string, message: string) => diagnostics.push({ pointer: flag, message });
   const process: Process = structuredClone(base);
@@ -32,6 +32,7 @@ export function execProcessFromFlags(base: Process, flags: ExecFlags): { process
   process.args = [...flags.args];
   process.terminal = flags.tty;
   delete process.consoleSize;
+  const fields = execFlagFields(flags);
   if (flags.cwd !== undefined) {
     if (!flags.cwd.startsWith('/')) problem('--cwd', `must be an absolute path inside the container, got ${JSON.stringify(flags.cwd)}`);
     process.cwd = flags.cwd;
@@ -58,7 +59,21 @@ export function execProcessFromFlags(base: Process, flags: ExecFlags): { process
   if (flags.noNewPrivs !== undefined) process.noNewPrivileges = flags.noNewPrivs;
   if (flags.apparmor !== undefined) process.apparmorProfile = flags.apparmor;
   if (flags.processLabel !== undefined) process.selinuxLabel = flags.processLabel;
-  return { process, diagnostics };
+  return { process, diagnostics, fields };
+}
+
+/** The process's fields the flags set, by pointer in the process, each with its flag (`/cwd` → `--cwd`). */
+function execFlagFields(flags: ExecFlags): Record<string, string> {
+  const fields: Record<string, string> = { '/args': 'command', '/terminal': '--tty' };
+  if (flags.cwd !== undefined) fields['/cwd'] = '--cwd';
+  if (flags.env.length > 0) fields['/env'] = '--env';
+  if (flags.user !== undefined) Object.assign(fields, { '/user/uid': '--user', '/user/gid': '--user' });
+  if (flags.additionalGids.length > 0) fields['/user/additionalGids'] = '--additional-gids';
+  if (flags.caps.length > 0) for (const set of ['bounding', 'effective', 'permitted']) fields[`/capabilities/${set}`] = '--cap';
+  if (flags.noNewPrivs !== undefined) fields['/noNewPrivileges'] = '--no-new-privs';
+  if (flags.apparmor !== undefined) fields['/apparmorProfile'] = '--apparmor';
+  if (flags.processLabel !== undefined) fields['/selinuxLabel'] = '--process-label';
+  return fields;
 }
 
 /** KEY=VALUE entries: a later one replaces an earlier one of the same key, in place. */

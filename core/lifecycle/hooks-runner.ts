@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { RuntimeError } from '../errors/runtime-error.js';
 import type { Hook, HookKind } from '../spec/config.js';
+import { pointerOf } from '../spec/json-pointer.js';
 import type { HookState, Status } from '../spec/state.js';
 
 /** A hook's program after a backend's `enter` wrapper (if any) has been applied. */
@@ -71,7 +72,8 @@ export async function runPoststopHooks(hooks: readonly Hook[], state: HookState,
 }
 
 function runOne(kind: HookKind, index: number, hook: Hook, command: HookCommand, stdin: string): Promise<void> {
-  const where = `${kind} hook #${index} (${hook.path})`;
+  // The hook's field first (as every config error names its field), then what it is.
+  const where = `${pointerOf('hooks', kind, index)}: ${kind} hook #${index} (${hook.path})`;
   return new Promise((resolve, reject) => {
     let output = '';
     const keep = (chunk: Buffer) => {

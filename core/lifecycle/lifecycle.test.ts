@@ -272,7 +272,7 @@ describe('hooks', () => {
   it('a hook that cannot be executed is a clear error', async () => {
     f = engineFixture();
     const e = await failure(f.create.create(f.createRequest('h8', f.bundle('h', (s) => void (s.hooks = { createRuntime: [{ path: '/nonexistent/hook' }] })))));
-    expect(e.message).toContain('createRuntime hook #0 (/nonexistent/hook): cannot run');
+    expect(e.message).toContain('/hooks/createRuntime/0: createRuntime hook #0 (/nonexistent/hook): cannot run');
   });
 });
 

@@ -24,6 +24,15 @@ describe('semanticDiagnostics', () => {
     ]);
   });
 
+  it('requires process.user and its uid and gid (config.md; the schema does not)', () => {
+    const noUser = base();
+    delete (noUser.process as Partial<typeof noUser.process>)!.user;
+    expect(only(noUser)).toEqual([{ pointer: '/process/user', message: 'is required: the uid and gid the process runs as' }]);
+    const noIds = base();
+    noIds.process!.user = {} as never;
+    expect(only(noIds)).toEqual([{ pointer: '/process/user/uid', message: 'is required' }, { pointer: '/process/user/gid', message: 'is required' }]);
+  });
+
   it('requires process.args with at least one entry', () => {
     const doc = base();
     delete doc.process!.args;

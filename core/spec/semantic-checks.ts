@@ -103,6 +103,9 @@ function checkProcess(process: Record<string, unknown>, report: Report): void {
     const p = process.ioPriority.priority;
     if (p < 0 || p > 7) report(`must be between 0 and 7, got ${p}`, 'process', 'ioPriority', 'priority');
   }
+  // config.md: user, and its uid and gid, are REQUIRED on POSIX platforms (the schema does not say so).
+  if (process.user === undefined) report('is required: the uid and gid the process runs as', 'process', 'user');
+  else if (isObject(process.user)) for (const id of ['uid', 'gid']) if (process.user[id] === undefined) report('is required', 'process', 'user', id);
   if (isObject(process.user) && typeof process.user.umask === 'number' && process.user.umask > 0o7777) {
     report(`must be at most 0o7777 (4095), got ${process.user.umask}`, 'process', 'user', 'umask');
   }

@@ -6,6 +6,14 @@ import { asSpec, parseConfigText, validateConfig } from './validate-config.js';
 const base = (): Spec => defaultSpec();
 
 describe('validateConfig', () => {
+  it('reports every problem of a long array, more than a call could take as arguments', () => {
+    const doc = defaultSpec() as unknown as { process: { rlimits: unknown[] } };
+    doc.process.rlimits = Array.from({ length: 50_000 }, () => ({ type: 'pid' }));
+    const diagnostics = validateConfig(doc);
+    expect(diagnostics.length).toBe(150_000);
+    expect(diagnostics.at(-1)).toEqual({ pointer: '/process/rlimits/49999/type', message: expect.stringContaining('must match') });
+  });
+
   it('accepts the default config and its rootless variant', () => {
     expect(validateConfig(defaultSpec())).toEqual([]);
     expect(validateConfig(defaultSpec({ rootless: true, uid: 1000, gid: 1000 }))).toEqual([]);

@@ -23,7 +23,8 @@ export function validateConfig(document: unknown): Diagnostic[] {
     const errors = (validateConfigSchema.errors ?? []).filter(
       (e) => !isDeviceModeWithItsType(document, e) && !(exactRange.has(e.instancePath) && (e.keyword === 'minimum' || e.keyword === 'maximum')),
     );
-    diagnostics.push(...schemaDiagnostics(document, errors));
+    // One by one, not push(...): a long array in the config has more problems than a call has room for arguments.
+    for (const d of schemaDiagnostics(document, errors)) diagnostics.push(d);
   }
   for (const { pointer, value } of bigints) {
     const problem = diagnostics.some((d) => d.pointer === pointer) ? undefined : bigintProblem(pointer, value);
@@ -31,7 +32,7 @@ export function validateConfig(document: unknown): Diagnostic[] {
   }
   const seen = new Set(diagnostics.map((d) => d.pointer));
   // The schema already spoke for these fields; a second message about the same field is noise.
-  diagnostics.push(...semanticDiagnostics(document).filter((d) => !seen.has(d.pointer)));
+  for (const d of semanticDiagnostics(document)) if (!seen.has(d.pointer)) diagnostics.push(d);
   return diagnostics;
 }
 

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { arbitraryProcess, namespaceTypes } from '../../core/spec/test-support/arbitrary-config.js';
-import { linuxCapabilities, type Seccomp } from '../../core/plugin-api.js';
+import { execProcessFromFlags, type ExecFlags } from '../../core/lifecycle/exec-process.js';
+import { absolutePath, arbitraryProcess, envEntry, namespaceTypes } from '../../core/spec/test-support/arbitrary-config.js';
+import { linuxCapabilities, valueAt, type Seccomp } from '../../core/plugin-api.js';
 import { compileExecPlan, type ExecPlanInput } from './exec-plan.js';
 import { CloneFlag, PlanFlag, type Op, type PlanOp } from './wire.js';
 
@@ -108,7 +109,7 @@ describe('compileExecPlan (property)', () => {
         const fds = [input.passedFds.count, ...input.passedFds.gaps];
         expect(pre[0]).toEqual({ op: 'CLOSE_INHERITED_FDS', args: fds });
         expect(child[0]!.op).toBe('WAIT_PARENT');
-        expect(child.at(-2)).toEqual({ op: 'CLOSE_FDS', args: fds });
+        expect(child.at(-2)).toEqual({ op: 'CLOSE_FDS', args: fds, ...(input.passedFds.count > 0 ? { field: '--preserve-fds' } : {}) });
         expect(names(child).filter((n) => n === 'CLOSE_FDS' || n === 'EXEC')).toEqual(['CLOSE_FDS', 'EXEC']);
         const exec = child.at(-1)!;
         expect(exec.op).toBe('EXEC');
@@ -168,6 +169,89 @@ describe('compileExecPlan (property)', () => {
         const setup = child.find((o) => o.op === 'CONSOLE_SETUP');
         expect(setup !== undefined).toBe(tty && (input.consoleSocket !== undefined || !input.detach));
         if (setup) expect(setup.args.slice(2)).toEqual([input.process.user.uid, input.process.user.gid]);
+      }),
+    );
+  });
+});
+
+/** exec's process-shaping flags as a manager may give them (numbers and names valid: bad ones are refused before any plan). */
+const execFlags: fc.Arbitrary<ExecFlags> = fc.record({
+  args: fc.array(fc.string({ maxLength: 8 }), { minLength: 1, maxLength: 3 }),
+  cwd: fc.option(absolutePath, { nil: undefined }),
+  env: fc.array(envEntry, { maxLength: 3 }),
+  tty: fc.boolean(),
+  user: fc.option(fc.tuple(fc.nat(70000), fc.option(fc.nat(70000), { nil: undefined })).map(([u, g]) => (g === undefined ? `${u}` : `${u}:${g}`)), { nil: undefined }),
+  additionalGids: fc.array(fc.nat(70000).map(String), { maxLength: 3 }),
+  caps: fc.subarray(['CAP_KILL', 'net_admin', 'CAP_SYS_PTRACE']),
+  noNewPrivs: fc.option(fc.boolean(), { nil: undefined }),
+  apparmor: fc.option(fc.constant('unconfined'), { nil: undefined }),
+  processLabel: fc.option(fc.constant('system_u:system_r:container_t:s0'), { nil: undefined }),
+});
+
+/** The flags each given exec flag may name in a plan, and what always comes from the command line. */
+function givenFlags(flags: ExecFlags, input: ExecPlanInput): Set<string> {
+  const given = new Set(['command', '--tty']);
+  const add = (on: boolean, flag: string) => on && given.add(flag);
+  add(flags.cwd !== undefined, '--cwd');
+  add(flags.env.length > 0, '--env');
+  add(flags.user !== undefined, '--user');
+  add(flags.additionalGids.length > 0, '--additional-gids');
+  add(flags.caps.length > 0, '--cap');
+  add(flags.noNewPrivs !== undefined, '--no-new-privs');
+  add(flags.apparmor !== undefined, '--apparmor');
+  add(flags.processLabel !== undefined, '--process-label');
+  add(input.consoleSocket !== undefined, '--console-socket');
+  add(input.passedFds.count > 0, '--preserve-fds');
+  return given;
+}
+
+describe('compileExecPlan: every op names where its field came from', () => {
+  it('with --process FILE: a pointer into the file (or config.json\'s seccomp), or the flag', () => {
+    fc.assert(
+      fc.property(execInput, fc.boolean(), (input, cgroupFlag) => {
+        const plan = compileExecPlan({ ...input, cgroupFlag });
+        const config = { linux: { seccomp: input.seccomp } };
+        const flags = new Set([...(input.consoleSocket ? ['--console-socket'] : []), ...(input.passedFds.count > 0 ? ['--preserve-fds'] : []), ...(cgroupFlag ? ['--cgroup'] : [])]);
+        for (const o of [...plan.pre, ...plan.parent, ...plan.child]) {
+          if (o.field === undefined) {
+            // The helper's own steps; and an identity op whose field the file lacks (no capabilities: none kept).
+            const identity = { DROP_BOUNDING: ['capabilities'], SET_CAPS: ['capabilities'], SET_AMBIENT: ['capabilities'], UMASK: ['user', 'umask'], SETGROUPS: ['user', 'additionalGids'] }[o.op as string];
+            const missing = identity !== undefined && valueAt(input.process, `/${identity.join('/')}`) === undefined;
+            expect({ op: o.op, own: missing || ['CLOSE_INHERITED_FDS', 'EXEC_STATUS_PIPE', 'JOIN_NAMESPACES', 'REPORT_PID', 'RELEASE_CHILD', 'WAIT_EXEC', 'WAIT_PARENT', 'CLOSE_FDS', 'OPEN_CGROUP_PROCS', 'JOIN_CGROUPS'].includes(o.op) }).toEqual({ op: o.op, own: true });
+          } else if (o.field.startsWith('/linux/seccomp')) {
+            expect(valueAt(config, o.field)).toBeDefined();
+          } else if (o.field.startsWith('/')) {
+            expect({ op: o.op, field: o.field, resolves: valueAt(input.process, o.field) !== undefined }).toEqual({ op: o.op, field: o.field, resolves: true });
+          } else {
+            expect(flags).toContain(o.field);
+          }
+        }
+        const rlimits = plan.child.filter((o) => o.op === 'SETRLIMIT').map((o) => o.field);
+        expect(rlimits).toEqual((input.process.rlimits ?? []).map((_, i) => `/rlimits/${i}`));
+        expect(plan.child.find((o) => o.op === 'CHDIR')!.field).toBe('/cwd');
+      }),
+    );
+  });
+
+  it('with flags: the flag that set the field, else its pointer in config.json\'s process', () => {
+    fc.assert(
+      fc.property(execInput, execFlags, (base, flags) => {
+        const built = execProcessFromFlags(base.process, flags);
+        expect(built.diagnostics).toEqual([]);
+        const input = { ...base, process: built.process, fields: { fromConfig: true, flags: built.fields }, configProcess: base.process };
+        const plan = compileExecPlan(input);
+        const config = { process: base.process, linux: { seccomp: base.seccomp } };
+        const given = givenFlags(flags, input);
+        for (const o of [...plan.pre, ...plan.parent, ...plan.child]) {
+          if (o.field === undefined) continue;
+          if (o.field.startsWith('/')) expect({ op: o.op, field: o.field, resolves: valueAt(config, o.field) !== undefined }).toEqual({ op: o.op, field: o.field, resolves: true });
+          else expect([...given]).toContain(o.field);
+        }
+        const field = (name: keyof typeof Op) => plan.child.find((o) => o.op === name)!.field;
+        expect(field('CHDIR')).toBe(flags.cwd !== undefined ? '--cwd' : '/process/cwd');
+        expect(plan.child.findLast((o) => o.op === 'SETUID')!.field).toBe(flags.user !== undefined ? '--user' : '/process/user/uid');
+        expect(field('EXEC')).toBe('command');
+        expect(plan.child.filter((o) => o.op === 'SETRLIMIT').map((o) => o.field)).toEqual((base.process.rlimits ?? []).map((_, i) => `/process/rlimits/${i}`));
       }),
     );
   });

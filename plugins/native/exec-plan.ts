@@ -1,5 +1,5 @@
-import type { Namespace, PassedFds, Process, Seccomp } from '../../core/plugin-api.js';
-import { closeAndExecOps, closeInheritedFdsOp, consoleSetupOp, containerEnv, cpuList, identityOps, joinOrder, nsFlags, processSettingOps } from './plan.js';
+import { pointerOf, type Namespace, type PassedFds, type Process, type Seccomp } from '../../core/plugin-api.js';
+import { closeAndExecOps, closeInheritedFdsOp, consoleSetupOp, containerEnv, cpuList, fieldsOf, identityOps, joinOrder, nsFlags, processSettingOps, seccompLoadOp, tag, type FieldAt } from './plan.js';
 import { seccompOps } from './seccomp.js';
 import { PlanFlag, type Plan, type PlanOp } from './wire.js';
 
@@ -35,9 +35,35 @@ export interface ExecPlanInput {
   consoleSocket?: string;
   /** The caller's fds 3.. the process gets (--preserve-fds N), with their gaps. */
   passedFds: PassedFds;
+  /** --cgroup was given: the cgroup.procs files are its sub-cgroups. */
+  cgroupFlag?: boolean;
+  /** Where the process's fields came from (ExecRequest.fields); absent: a --process file. */
+  fields?: ExecFields;
+  /** The container's own process (config.json's), which exec's flags start from. */
+  configProcess?: Process;
   /** linux.namespaces of the container's config: how create made or entered each namespace. */
   containerNamespaces: readonly Namespace[];
   host: ExecHostFacts;
+}
+
+/**
+ * Where an exec'd process's fields came from: `flags` maps a field's pointer in the process
+ * (`/cwd`) to the flag that set it (`--cwd`); any other field is named by its pointer in
+ * config.json's process when `fromConfig` (`/process/cwd`), else in the --process file (`/cwd`).
+ */
+export interface ExecFields {
+  fromConfig: boolean;
+  flags: Record<string, string>;
+}
+
+/** FieldAt for the exec'd process: the flag that set the field (or one below or above it), else its pointer. */
+export function execFieldsOf(process: Process, fields: ExecFields = { fromConfig: false, flags: {} }, configProcess?: Process): FieldAt {
+  const pointerIn = fields.fromConfig ? fieldsOf(configProcess ?? process, '/process') : fieldsOf(process);
+  return (...path) => {
+    const pointer = pointerOf(...path);
+    const set = Object.entries(fields.flags).find(([p]) => p === pointer || p.startsWith(`${pointer}/`) || pointer.startsWith(`${p}/`));
+    return set ? set[1] : pointerIn(...path);
+  };
 }
 
 export function compileExecPlan(input: ExecPlanInput): Plan {
@@ -45,33 +71,34 @@ export function compileExecPlan(input: ExecPlanInput): Plan {
   const pre: PlanOp[] = [];
   const parent: PlanOp[] = [];
   const child: PlanOp[] = [];
+  const at = execFieldsOf(process, input.fields, input.configProcess);
 
   // Before anything: the helper keeps only stdio, its control fds and the caller's passed fds.
   pre.push(closeInheritedFdsOp(input.passedFds));
   // Host paths first: after the mount namespace is joined they no longer resolve.
-  for (const file of host.cgroupProcs) pre.push({ op: 'OPEN_CGROUP_PROCS', args: [file] });
-  if (process.execCPUAffinity?.initial) pre.push({ op: 'CPU_AFFINITY', args: cpuList(process.execCPUAffinity.initial) });
+  for (const file of host.cgroupProcs) pre.push(tag(input.cgroupFlag ? '--cgroup' : undefined, { op: 'OPEN_CGROUP_PROCS', args: [file] }));
+  if (process.execCPUAffinity?.initial) pre.push(tag(at('execCPUAffinity', 'initial'), { op: 'CPU_AFFINITY', args: cpuList(process.execCPUAffinity.initial) }));
   const terminal = process.terminal === true;
-  if (terminal && input.consoleSocket) pre.push({ op: 'CONSOLE_CONNECT', args: [input.consoleSocket] });
+  if (terminal && input.consoleSocket) pre.push({ op: 'CONSOLE_CONNECT', args: [input.consoleSocket], field: '--console-socket' });
   // In the foreground without a console socket the helper relays the pty, as for `run`.
-  else if (terminal && !input.detach) pre.push({ op: 'CONSOLE_PAIR', args: [] });
+  else if (terminal && !input.detach) pre.push(tag(at('terminal'), { op: 'CONSOLE_PAIR', args: [] }));
   // The filter is built with the host's libseccomp (dlopen) and inherited by the clone.
   if (seccomp) pre.push(...seccompOps(seccomp));
   pre.push({ op: 'EXEC_STATUS_PIPE', args: [] });
   const joins = joinOrderFor(host.namespaces, input.containerNamespaces);
   if (joins.length > 0) pre.push({ op: 'JOIN_NAMESPACES', args: joins.flatMap((ns) => [ns.path, nsFlags[ns.type]!]) });
 
-  if (host.cgroupProcs.length > 0) parent.push({ op: 'JOIN_CGROUPS', args: [] });
+  if (host.cgroupProcs.length > 0) parent.push(tag(input.cgroupFlag ? '--cgroup' : undefined, { op: 'JOIN_CGROUPS', args: [] }));
   parent.push({ op: 'REPORT_PID', args: [] }, { op: 'RELEASE_CHILD', args: [] }, { op: 'WAIT_EXEC', args: [] });
 
   child.push({ op: 'WAIT_PARENT', args: [] });
-  if (terminal && (input.consoleSocket || !input.detach)) child.push(consoleSetupOp(process));
-  child.push(...processSettingOps(process));
-  const seccompLoad: PlanOp[] = seccomp ? [{ op: 'SECCOMP_LOAD', args: [] }] : [];
+  if (terminal && (input.consoleSocket || !input.detach)) child.push(consoleSetupOp(process, at));
+  child.push(...processSettingOps(process, at));
+  const seccompLoad: PlanOp[] = seccomp ? [seccompLoadOp()] : [];
   // As at create: without no_new_privs the filter goes in while still privileged; with it, last.
-  child.push(...identityOps(process, process.noNewPrivileges ? [] : seccompLoad));
+  child.push(...identityOps(process, process.noNewPrivileges ? [] : seccompLoad, at));
   if (process.noNewPrivileges) child.push(...seccompLoad);
-  child.push(...closeAndExecOps(process, input.passedFds, containerEnv(process.env ?? [], host.home, 0)));
+  child.push(...closeAndExecOps(process, input.passedFds, containerEnv(process.env ?? [], host.home, 0), at, input.passedFds.count > 0 ? '--preserve-fds' : undefined));
 
   return { flags: input.detach ? 0 : PlanFlag.foreground, cloneFlags: 0, pre, parent, child };
 }

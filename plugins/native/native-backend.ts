@@ -10,7 +10,7 @@ import { measureHost } from './host-facts.js';
 import { applyLimits, cgroupDirsOf, cgroupsOf, plannedCgroups, requireCgroups, setUpCgroups, watchOomKills } from './native-cgroups.js';
 import { compilePlan, injectFault } from './plan.js';
 import { rlimitProblems } from './rlimit-check.js';
-import { CloneFlag, encodePlan, PlanFlag, wireVersion } from './wire.js';
+import { CloneFlag, encodePlan, PlanFlag, wireVersion, type Plan } from './wire.js';
 
 /** The native backend's own create steps for BERTH_FAULT (`create:<step>`), in order, between the core's after-record and after-backend. */
 export const nativeCreateFaultSteps = ['after-cgroups-recorded', 'after-cgroups', 'after-helper-spawn', 'after-pid', 'after-sync-hooks', 'after-ready'] as const;
@@ -65,7 +65,7 @@ export function createNativeBackend(): Backend {
       const helperProcess = session.pid === undefined ? undefined : identify(session.pid);
       ctx.recordProgress({ backendState: { ...(cgroups ? { cgroups } : {}), ...(helperProcess ? { helper: helperProcess } : {}) } });
       faultPoint('create:after-helper-spawn');
-      session.sendPlan(encodePlan(plan));
+      session.sendPlan(plan);
       let pid = 0;
       for (;;) {
         const line = await session.nextLine();
@@ -82,7 +82,7 @@ export function createNativeBackend(): Backend {
         } else if (word === 'ready') {
           break;
         } else if (word === 'error') {
-          throw helperError(ctx.id, rest);
+          throw helperError(ctx.id, rest, plan);
         }
       }
       faultPoint('create:after-ready');
@@ -193,7 +193,7 @@ export async function exitStatus(id: string, session: HelperSession): Promise<nu
     if (line === undefined) throw new RuntimeError('BACKEND', `${id}: the native helper exited without reporting the process's exit status`);
     const [word, ...rest] = line.split(' ');
     if (word === 'exit') return Number(rest[0]);
-    if (word === 'error') throw helperError(id, rest);
+    if (word === 'error') throw helperError(id, rest, session.plan);
   }
 }
 
@@ -295,9 +295,17 @@ function releaseExecFifo(id: string, fifo: string, pid: number): void {
   rmSync(fifo, { force: true });
 }
 
-export function helperError(id: string, fields: string[]): RuntimeError {
+/**
+ * The helper's `error <section> <index> <op> <errno> <message>` as berth's error: the config
+ * field (or flag) the failing op came from first, found by its place in the plan, then the
+ * helper's message and where it failed. The clone itself fails on the namespaces it makes.
+ */
+export function helperError(id: string, fields: string[], plan?: Plan): RuntimeError {
   const [section, index, op, errno, ...message] = fields;
-  return new RuntimeError('SYSTEM', `${id}: ${message.join(' ')} (${op} failed in the ${section} step ${index}, errno ${errno})`);
+  const ops = section === 'pre' ? plan?.pre : section === 'parent' ? plan?.parent : section === 'child' ? plan?.child : undefined;
+  const planned = ops?.[Number(index)];
+  const field = planned?.op === op ? planned.field : op === 'CLONE' && plan && plan.cloneFlags !== 0 ? pointerOf('linux', 'namespaces') : undefined;
+  return new RuntimeError('SYSTEM', `${id}: ${field === undefined ? '' : `${field}: `}${message.join(' ')} (${op} failed in the ${section} step ${index}, errno ${errno})`);
 }
 
 export function signal(pid: number, sig: number | NodeJS.Signals): void {
@@ -352,8 +360,20 @@ export class HelperSession {
     });
   }
 
-  sendPlan(plan: Buffer): void {
-    (this.child.stdio[3] as Writable).end(plan);
+  /** The plan the helper runs, to name the field of an op it reports failing. */
+  plan?: Plan;
+
+  sendPlan(plan: Plan): void {
+    this.plan = plan;
+    let encoded: Buffer;
+    try {
+      encoded = encodePlan(plan);
+    } catch (e) {
+      // A plan that cannot be sent (a NUL byte at a field): the helper waiting for it goes too.
+      this.kill();
+      throw e;
+    }
+    (this.child.stdio[3] as Writable).end(encoded);
   }
 
   /** Write an answer on fd 5; resolves false when it could not be written (the helper's side is gone). */

@@ -10,7 +10,6 @@ import { checkHostSupport, exitStatus, helperError, HelperSession, signal } from
 import { helperPath } from './helper-path.js';
 import { validateForNative } from './native-validate.js';
 import { usesNotify } from './seccomp.js';
-import { encodePlan } from './wire.js';
 
 /**
  * `exec` for the native backend: measures what the plan needs from the running container (its
@@ -33,12 +32,15 @@ export async function execInContainer(ctx: ContainerContext, request: ExecReques
     detach: request.detach,
     consoleSocket: request.consoleSocket,
     passedFds: request.passedFds,
+    cgroupFlag: request.cgroups.length > 0,
+    fields: request.fields,
+    configProcess: ctx.spec.process,
     containerNamespaces: ctx.spec.linux?.namespaces ?? [],
     host: measureContainer(ctx, request),
   });
 
   const session = new HelperSession(helperPath(), request.passedFds);
-  session.sendPlan(encodePlan(plan));
+  session.sendPlan(plan);
   let pid = 0;
   try {
     for (;;) {
@@ -47,7 +49,7 @@ export async function execInContainer(ctx: ContainerContext, request: ExecReques
       const [word, ...rest] = line.split(' ');
       if (word === 'pid') pid = Number(rest[0]);
       else if (word === 'running') break;
-      else if (word === 'error') throw helperError(ctx.id, rest);
+      else if (word === 'error') throw helperError(ctx.id, rest, plan);
     }
   } catch (e) {
     if (pid > 0) signal(pid, 'SIGKILL');

@@ -11,6 +11,9 @@ export function sysctlNamespace(key: string): 'ipc' | 'network' | 'uts' | undefi
   return undefined;
 }
 
+/** The kernel's limit on one execve string, its NUL included (32 pages of 4 KiB). */
+const maxArgStrlen = 32 * 4096;
+
 /**
  * The native backend's own rules, pure: what it needs (a mount namespace), what would change the
  * host (a sysctl outside the container's namespaces), and what it does not implement yet, each
@@ -48,6 +51,14 @@ export function validateForNative(spec: Spec): Diagnostic[] {
   for (const field of ['height', 'width'] as const) {
     const n = spec.process?.consoleSize?.[field];
     if (n !== undefined && n > 65535) report(`must be at most 65535 (a terminal's size is 16 bits), got ${n}`, 'process', 'consoleSize', field);
+  }
+  // execve takes no single argument or environment string of MAX_ARG_STRLEN (32 pages) bytes or
+  // more, NUL included: the program would fail to start after `start`, so create refuses it.
+  for (const field of ['args', 'env'] as const) {
+    (spec.process?.[field] ?? []).forEach((entry, i) => {
+      const bytes = typeof entry === 'string' ? Buffer.byteLength(entry) : 0;
+      if (bytes >= maxArgStrlen) report(`is ${bytes} bytes: execve takes at most ${maxArgStrlen - 1} in one ${field === 'args' ? 'argument' : 'environment entry'} (MAX_ARG_STRLEN)`, 'process', field, i);
+    });
   }
 
   // Not implemented yet by the native backend: refused, never silently ignored.

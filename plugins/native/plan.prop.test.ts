@@ -5,7 +5,7 @@ import { stringifyExactJson } from '../../core/spec/exact-json.js';
 import { parseConfigText, validateConfig } from '../../core/spec/validate-config.js';
 import { arbitraryValidConfig } from '../../core/spec/test-support/arbitrary-config.js';
 import type { Spec } from '../../core/plugin-api.js';
-import { linuxCapabilities } from '../../core/plugin-api.js';
+import { linuxCapabilities, valueAt } from '../../core/plugin-api.js';
 import { validateForNative } from './native-validate.js';
 import { MS } from './mount-options.js';
 import { compilePlan, injectFault, type HostFacts, type PlanInput } from './plan.js';
@@ -90,7 +90,7 @@ describe('compilePlan (property)', () => {
         // The program is looked up as the process will run it (ids, cwd, the PATH exec searches), at create.
         const find = child[index(child, 'WAIT_START') - 1]!;
         const path = env.findLast((e) => String(e).startsWith('PATH='));
-        expect(find).toEqual({ op: 'FIND_PROGRAM', args: path === undefined ? [args[0]] : [args[0], String(path).slice('PATH='.length)] });
+        expect(find).toEqual({ op: 'FIND_PROGRAM', args: path === undefined ? [args[0]] : [args[0], String(path).slice('PATH='.length)], field: '/process/args/0' });
         expect(index(child, 'FIND_PROGRAM')).toBeGreaterThan(child.findLastIndex((o) => o.op === 'SETUID' || o.op === 'CHDIR'));
         // Mounts happen before the hooks' sync point, and that before pivot_root.
         const sync = index(child, 'SYNC');
@@ -231,13 +231,23 @@ describe('compilePlan (examples)', () => {
     const { plan } = compilePlan(input(spec, { host: { ...host, rootfsMountPoint: '/var/lib/overlay/merged' } }));
     const rootMounts = plan.child.filter((o) => o.op === 'MOUNT').slice(0, 3);
     expect(rootMounts).toEqual([
-      { op: 'MOUNT', args: ['', '/', '', MS.SHARED | MS.REC, ''] },
-      { op: 'MOUNT', args: ['', '/var/lib/overlay/merged', '', MS.PRIVATE, ''] },
-      { op: 'MOUNT', args: ['/bundle/rootfs', '/bundle/rootfs', '', MS.BIND | MS.REC, ''] },
+      { op: 'MOUNT', args: ['', '/', '', MS.SHARED | MS.REC, ''], field: '/linux/rootfsPropagation' },
+      { op: 'MOUNT', args: ['', '/var/lib/overlay/merged', '', MS.PRIVATE, ''], field: '/linux/rootfsPropagation' },
+      { op: 'MOUNT', args: ['/bundle/rootfs', '/bundle/rootfs', '', MS.BIND | MS.REC, ''], field: '/root/path' },
     ]);
     // Slave (the default) or private propagation leaves no parent shared: nothing more to do.
     const slave = compilePlan(input(defaultSpec(), { host: { ...host, rootfsMountPoint: '/var/lib/overlay/merged' } })).plan;
     expect(slave.child.filter((o) => o.op === 'MOUNT' && o.args[3] === MS.PRIVATE)).toEqual([]);
+  });
+
+  it('the runtime\'s own devices are named by the mount that holds /dev: the /dev tmpfs, or one mounted over it later', () => {
+    const spec = defaultSpec();
+    const dev = spec.mounts!.findIndex((m) => m.destination === '/dev');
+    const mknod = (s: Spec) => compilePlan(input(s)).plan.child.find((o) => o.op === 'MKNOD_IN_ROOT' && o.args[1] === '/dev/null')!.field;
+    expect(mknod(spec)).toBe(`/mounts/${dev}`);
+    spec.mounts!.push({ destination: '/', type: 'tmpfs', source: 'tmpfs', options: ['ro'] });
+    expect(mknod(spec)).toBe(`/mounts/${spec.mounts!.length - 1}`);
+    expect(mknod({ ...spec, mounts: [] })).toBe('/root/path');
   });
 
   it('a missing bind source is a diagnostic at its pointer', () => {
@@ -253,9 +263,9 @@ describe('compilePlan (examples)', () => {
     const { plan } = compilePlan(input(spec, { host: { ...host, pathKinds: { '/etc/resolv.conf': 'file' } } }));
     const ops = plan.child.filter((o) => o.args[1] === '/etc/resolv.conf');
     expect(ops).toEqual([
-      { op: 'MOUNT_IN_ROOT', args: ['/bundle/rootfs', '/etc/resolv.conf', '/etc/resolv.conf', '', 4096 | 16384, '', 1] },
-      { op: 'REMOUNT_IN_ROOT', args: ['/bundle/rootfs', '/etc/resolv.conf', 1 | 2] },
-      { op: 'PROPAGATE_IN_ROOT', args: ['/bundle/rootfs', '/etc/resolv.conf', (1 << 18) | 16384] },
+      { op: 'MOUNT_IN_ROOT', args: ['/bundle/rootfs', '/etc/resolv.conf', '/etc/resolv.conf', '', 4096 | 16384, '', 1], field: '/mounts/0' },
+      { op: 'REMOUNT_IN_ROOT', args: ['/bundle/rootfs', '/etc/resolv.conf', 1 | 2], field: '/mounts/0' },
+      { op: 'PROPAGATE_IN_ROOT', args: ['/bundle/rootfs', '/etc/resolv.conf', (1 << 18) | 16384], field: '/mounts/0' },
     ]);
   });
 
@@ -296,6 +306,77 @@ describe('injectFault (BERTH_FAULT plan:<section>:<index>, test only)', () => {
   });
 });
 
+/** Seccomp profiles the native backend compiles (no notify), to tag their ops too. */
+const seccompProfile = fc.record({
+  defaultAction: fc.constantFrom('SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO'),
+  architectures: fc.subarray(['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86']),
+  syscalls: fc.array(fc.record({ names: fc.subarray(['mkdir', 'chmod', 'ptrace'], { minLength: 1 }), action: fc.constantFrom('SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_LOG') }), { maxLength: 3 }),
+});
+
+/** The runtime's own steps: no config field asked for them. */
+const ownOps = new Set(['PARENT_DEATH_SIGNAL', 'CLOSE_INHERITED_FDS', 'MKFIFO', 'REPORT_PID', 'RELEASE_CHILD', 'WAIT_PARENT', 'SYNC', 'WAIT_START']);
+
+describe('compilePlan: every op names the config field it comes from', () => {
+  it('a pointer that resolves in the config (the field itself, or the nearest part it has), or the flag', () => {
+    fc.assert(
+      fc.property(
+        nativeConfig,
+        fc.option(seccompProfile, { nil: undefined }),
+        fc.option(fc.constant('/run/console.sock'), { nil: undefined }),
+        fc.nat(3),
+        fc.boolean(),
+        (original, seccomp, consoleSocket, preserveFds, withCgroups) => {
+          const spec = structuredClone(original);
+          if (seccomp) spec.linux!.seccomp = seccomp;
+          const { plan, diagnostics } = compilePlan(input(spec, { host: hostFor(spec), consoleSocket, passedFds: { count: preserveFds, listen: 0, gaps: [] }, cgroupProcs: withCgroups ? ['/sys/fs/cgroup/memory/c/cgroup.procs'] : [] }));
+          expect(diagnostics).toEqual([]);
+          const flags = [...(consoleSocket && spec.process!.terminal ? ['--console-socket'] : []), ...(preserveFds > 0 ? ['--preserve-fds'] : [])];
+          const defaultPaths = new Set(['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty']);
+          for (const o of [...plan.pre, ...plan.parent, ...plan.child]) {
+            if (o.field === undefined) {
+              // Without a field: the runtime's own steps, and what the config leaves to the runtime.
+              const own =
+                ownOps.has(o.op) ||
+                (o.op === 'CLOSE_FDS' && preserveFds === 0) ||
+                (['OPEN_CGROUP_PROCS', 'JOIN_CGROUPS'].includes(o.op) && spec.linux?.cgroupsPath === undefined) ||
+                (o.op === 'MOUNT' && o.args[1] === '/' && spec.linux?.rootfsPropagation === undefined);
+              expect({ op: o.op, own }).toEqual({ op: o.op, own: true });
+            } else if (o.field.startsWith('/')) {
+              expect({ op: o.op, field: o.field, resolves: valueAt(spec, o.field) !== undefined }).toEqual({ op: o.op, field: o.field, resolves: true });
+            } else {
+              expect(flags).toContain(o.field);
+            }
+          }
+          // The right field: each op's arguments come from the value its pointer names.
+          const value = (o: PlanOp) => valueAt(spec, o.field!) as Record<string, unknown> & string;
+          for (const o of plan.child) {
+            if (o.op === 'SETRLIMIT') expect(o.args).toEqual([expect.any(Number), BigInt(value(o).soft as number), BigInt(value(o).hard as number)]);
+            if (o.op === 'MASK_PATH' || o.op === 'READONLY_PATH' || o.op === 'SETHOSTNAME' || o.op === 'SETDOMAINNAME') expect(o.args[0]).toBe(value(o));
+            if (o.op === 'WRITE_FILE' && o.field!.startsWith('/linux/sysctl/')) expect(o.args[1]).toBe(value(o));
+            if (o.op === 'MKNOD_IN_ROOT' && o.field!.startsWith('/linux/devices/')) expect(o.args[1]).toBe(value(o).path);
+            // The runtime's own devices and links are named by where /dev lives: a mount at or above them, else the rootfs.
+            if ((o.op === 'MKNOD_IN_ROOT' || o.op === 'BIND_DEVICE_IN_ROOT' || o.op === 'SYMLINK_IN_ROOT') && defaultPaths.has(String(o.args[1]))) {
+              expect(o.field === '/root/path' || o.field!.startsWith('/mounts/')).toBe(true);
+            }
+            if (o.op === 'MOUNT_IN_ROOT' && o.field!.startsWith('/mounts/')) {
+              const destination = String(value(o).destination).replace(/^(?!\/)/, '/');
+              expect(o.args[1] === destination || String(o.args[1]).startsWith(`${destination}/`)).toBe(true);
+            }
+            if (o.op === 'CHDIR' || o.op === 'SETUID' || o.op === 'SETGID') {
+              if (o.field === '/process/cwd' || o.field === '/process/user/uid' || o.field === '/process/user/gid') expect(o.args[0]).toBe(value(o));
+              else expect(o.field).toBe('/linux/namespaces/' + spec.linux!.namespaces!.findIndex((n) => n.type === 'user'));
+            }
+            if (o.op === 'SECCOMP_RULE') expect(value(o)).toBe(o.args[0]);
+            if (o.op === 'FIND_PROGRAM') expect(o.field).toBe('/process/args/0');
+          }
+          for (const o of plan.pre) if (o.op === 'SETNS') expect(o.args[0]).toBe(value(o));
+          expect(plan.child.filter((o) => o.op === 'SETRLIMIT').map((o) => o.field)).toEqual((spec.process!.rlimits ?? []).map((_, i) => `/process/rlimits/${i}`));
+        },
+      ),
+    );
+  });
+});
+
 describe('sysctls in a namespace joined by path', () => {
   // podman's network namespace, made by netavark, is joined by path and carries podman's sysctls.
   const joiningNetwork = (path: string) => {
@@ -310,7 +391,7 @@ describe('sysctls in a namespace joined by path', () => {
     expect(validateForNative(spec)).toEqual([]);
     const { plan, diagnostics } = compilePlan(input(spec));
     expect(diagnostics).toEqual([]);
-    expect(plan.child).toContainEqual({ op: 'WRITE_FILE', args: ['/proc/sys/net/ipv4/ping_group_range', '0 0'] });
+    expect(plan.child).toContainEqual({ op: 'WRITE_FILE', args: ['/proc/sys/net/ipv4/ping_group_range', '0 0'], field: '/linux/sysctl/net.ipv4.ping_group_range' });
   });
 
   it('are refused when the path is the host\'s own namespace', () => {
@@ -320,6 +401,16 @@ describe('sysctls in a namespace joined by path', () => {
 });
 
 describe('validateForNative', () => {
+  it('refuses an argument or environment entry execve cannot take (MAX_ARG_STRLEN), at its pointer', () => {
+    const spec = defaultSpec();
+    spec.process!.args = ['sh', 'x'.repeat(131071), 'y'.repeat(131072)];
+    spec.process!.env = [`A=${'é'.repeat(65535)}`];
+    expect(validateForNative(spec)).toEqual([
+      { pointer: '/process/args/2', message: 'is 131072 bytes: execve takes at most 131071 in one argument (MAX_ARG_STRLEN)' },
+      { pointer: '/process/env/0', message: 'is 131072 bytes: execve takes at most 131071 in one environment entry (MAX_ARG_STRLEN)' },
+    ]);
+  });
+
   it('refuses what it would apply to the host, or cannot apply yet, naming the field', () => {
     const spec = defaultSpec();
     spec.linux!.sysctl = { 'kernel.panic': '1', 'net.ipv4.ip_forward': '1', 'kernel.shmmax': '1' };

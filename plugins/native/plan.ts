@@ -1,4 +1,4 @@
-import { linuxCapabilities, pointerOf, RuntimeError, type Diagnostic, type Mount, type PassedFds, type Process, type Spec } from '../../core/plugin-api.js';
+import { linuxCapabilities, pointerOf, RuntimeError, valueAt, type Diagnostic, type Mount, type PassedFds, type Process, type Spec } from '../../core/plugin-api.js';
 import { MS, parseMountOptions, recursiveAttributes, remountableFlags } from './mount-options.js';
 import { sysctlNamespace } from './native-validate.js';
 import { rlimitProblems, type RlimitHostFacts } from './rlimit-check.js';
@@ -94,35 +94,70 @@ const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
 const S_IFIFO = 0o010000;
 
+/**
+ * Names the config field an op comes from (PlanOp.field): a JSON pointer built from `path`.
+ * A field the document lacks is its nearest ancestor's choice (no `capabilities`: drop them
+ * all), so the pointer is cut back to the deepest part the document has: it always resolves.
+ */
+export type FieldAt = (...path: (string | number)[]) => string | undefined;
+
+/**
+ * FieldAt into `document`, found at `base` in its file ('' when it is the file): the whole
+ * document, when none of the path is there, is named by `base`, and not at all when that is
+ * the file itself (a missing field of a --process file is no field of it).
+ */
+export function fieldsOf(document: unknown, base = ''): FieldAt {
+  return (...path) => {
+    for (let n = path.length; n > 0; n--) {
+      const pointer = pointerOf(...path.slice(0, n));
+      if (valueAt(document, pointer) !== undefined) return `${base}${pointer}`;
+    }
+    return base === '' ? undefined : base;
+  };
+}
+
+/** The op tagged with its field (when it has one). */
+export function tag(field: string | undefined, op: PlanOp): PlanOp {
+  return field === undefined ? op : { ...op, field };
+}
+
 export function compilePlan(input: PlanInput): CompiledPlan {
   const { spec, rootfs } = input;
   const diagnostics: Diagnostic[] = rlimitProblems(spec.process, spec.linux?.namespaces ?? [], input.host.ownNamespacePaths ?? [], input.host.rlimits);
   const pre: PlanOp[] = [];
   const parent: PlanOp[] = [];
   const child: PlanOp[] = [];
-  const op = (list: PlanOp[], name: OpName, ...args: Arg[]) => list.push({ op: name, args });
+  const at = fieldsOf(spec);
+  /** An op derived from the config field `field` (undefined: one of the runtime's own steps). */
+  const op = (list: PlanOp[], field: string | undefined, name: OpName, ...args: Arg[]) => list.push(tag(field, { op: name, args }));
   const linux = spec.linux ?? {};
   const namespaces = linux.namespaces ?? [];
   const newNs = new Set(namespaces.filter((n) => !n.path).map((n) => n.type));
   const userNs = namespaces.some((n) => n.type === 'user');
+  const nsField = (type: string) => {
+    const i = namespaces.findIndex((n) => n.type === type);
+    return i < 0 ? undefined : pointerOf('linux', 'namespaces', i);
+  };
+  // The container's cgroups come from cgroupsPath when the config has one (else berth's default place).
+  const cgroupField = linux.cgroupsPath !== undefined ? pointerOf('linux', 'cgroupsPath') : undefined;
 
   // The helper dies with berth (SIGKILL), so nothing outlives a create whose berth was killed;
   // then it keeps only stdio, its control fds and the caller's passed fds.
-  op(pre, 'PARENT_DEATH_SIGNAL', 9);
+  op(pre, undefined, 'PARENT_DEATH_SIGNAL', 9);
   pre.push(closeInheritedFdsOp(input.passedFds));
   // cgroup.procs files are opened first, while their host paths still resolve (before any setns).
-  for (const file of input.cgroupProcs ?? []) op(pre, 'OPEN_CGROUP_PROCS', file);
+  for (const file of input.cgroupProcs ?? []) op(pre, cgroupField, 'OPEN_CGROUP_PROCS', file);
   // Id-mapped mounts are prepared first, while the helper is still privileged in the host's user namespace.
   const idmapped: PlanOp[] = [];
-  for (const mount of spec.mounts ?? []) prepareIdmappedMount(mount, input, idmapped);
+  (spec.mounts ?? []).forEach((mount, index) => prepareIdmappedMount(mount, index, input, idmapped));
   pre.push(...idmapped);
 
   // Namespaces: joined in PRE (before clone, so a joined pid namespace applies to the child), created by clone.
   let cloneFlags = 0;
   for (const type of newNs) cloneFlags |= nsFlags[type] ?? 0;
   for (const type of joinOrder) {
-    const ns = namespaces.find((n) => n.type === type && n.path);
-    if (ns) op(pre, 'SETNS', ns.path!, nsFlags[type]!);
+    const i = namespaces.findIndex((n) => n.type === type && n.path);
+    if (i >= 0) op(pre, pointerOf('linux', 'namespaces', i, 'path'), 'SETNS', namespaces[i]!.path!, nsFlags[type]!);
   }
   // A new cgroup namespace is rooted at the cgroup its creator is in: the child unshares it
   // once the parent has put it into the container's cgroups (runc does the same).
@@ -132,47 +167,49 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   // unshares it (for its children), writes them, and the clone then lands inside.
   if (newNs.has('time')) {
     cloneFlags &= ~CloneFlag.CLONE_NEWTIME;
-    op(pre, 'UNSHARE', CloneFlag.CLONE_NEWTIME);
+    op(pre, nsField('time'), 'UNSHARE', CloneFlag.CLONE_NEWTIME);
     const offsets = Object.entries(linux.timeOffsets ?? {}).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join('');
-    if (offsets) op(pre, 'WRITE_FILE', '/proc/self/timens_offsets', offsets);
+    if (offsets) op(pre, at('linux', 'timeOffsets'), 'WRITE_FILE', '/proc/self/timens_offsets', offsets);
   }
   // 0622: the container process opens it for writing after it changed to the config's user (as runc).
-  op(pre, 'MKFIFO', input.execFifo, 0o622);
+  op(pre, undefined, 'MKFIFO', input.execFifo, 0o622);
   const affinity = spec.process?.execCPUAffinity;
-  if (affinity?.initial) op(pre, 'CPU_AFFINITY', ...cpuList(affinity.initial));
+  if (affinity?.initial) op(pre, at('process', 'execCPUAffinity', 'initial'), 'CPU_AFFINITY', ...cpuList(affinity.initial));
   // `run` in the foreground with a terminal and no console socket: the helper relays the pty.
   const relayTerminal = spec.process?.terminal === true && !input.consoleSocket && input.foreground;
-  if (relayTerminal) op(pre, 'CONSOLE_PAIR');
+  if (relayTerminal) op(pre, at('process', 'terminal'), 'CONSOLE_PAIR');
 
-  if ((input.cgroupProcs ?? []).length > 0) op(parent, 'JOIN_CGROUPS');
-  op(parent, 'REPORT_PID');
+  if ((input.cgroupProcs ?? []).length > 0) op(parent, cgroupField, 'JOIN_CGROUPS');
+  op(parent, undefined, 'REPORT_PID');
   if (newNs.has('user')) {
-    op(parent, 'WRITE_CHILD_PROC', 'uid_map', idMap(linux.uidMappings));
-    op(parent, 'WRITE_CHILD_PROC', 'gid_map', idMap(linux.gidMappings));
+    op(parent, at('linux', 'uidMappings'), 'WRITE_CHILD_PROC', 'uid_map', idMap(linux.uidMappings));
+    op(parent, at('linux', 'gidMappings'), 'WRITE_CHILD_PROC', 'gid_map', idMap(linux.gidMappings));
   }
-  op(parent, 'RELEASE_CHILD');
+  op(parent, undefined, 'RELEASE_CHILD');
 
-  op(child, 'WAIT_PARENT');
+  op(child, undefined, 'WAIT_PARENT');
   if (newNs.has('user')) {
     // Become root of the new user namespace for the setup (runc does the same).
-    op(child, 'SETGID', 0);
-    op(child, 'SETUID', 0);
+    op(child, nsField('user'), 'SETGID', 0);
+    op(child, nsField('user'), 'SETUID', 0);
   }
-  if (lateCgroupNs) op(child, 'UNSHARE', CloneFlag.CLONE_NEWCGROUP);
+  if (lateCgroupNs) op(child, nsField('cgroup'), 'UNSHARE', CloneFlag.CLONE_NEWCGROUP);
   // The seccomp filter is built now, while the host's libseccomp is reachable; loaded later.
   if (linux.seccomp) child.push(...seccompOps(linux.seccomp));
   const listener = linux.seccomp?.listenerPath && usesNotify(linux.seccomp) ? linux.seccomp.listenerPath : undefined;
-  if (listener) op(child, 'SECCOMP_LISTENER_CONNECT', listener);
-  if (spec.hostname !== undefined) op(child, 'SETHOSTNAME', spec.hostname);
-  if (spec.domainname !== undefined) op(child, 'SETDOMAINNAME', spec.domainname);
+  const listenerField = pointerOf('linux', 'seccomp', 'listenerPath');
+  if (listener) op(child, listenerField, 'SECCOMP_LISTENER_CONNECT', listener);
+  if (spec.hostname !== undefined) op(child, at('hostname'), 'SETHOSTNAME', spec.hostname);
+  if (spec.domainname !== undefined) op(child, at('domainname'), 'SETDOMAINNAME', spec.domainname);
 
   // Root filesystem.
   const propagation = rootPropagation(linux.rootfsPropagation);
-  op(child, 'MOUNT', '', '/', '', propagation, '');
+  const propagationField = linux.rootfsPropagation !== undefined ? at('linux', 'rootfsPropagation') : undefined;
+  op(child, propagationField, 'MOUNT', '', '/', '', propagation, '');
   // pivot_root refuses a new root whose parent mount is shared: with shared propagation, the
   // mount that holds the rootfs is made private before the rootfs is bound (runc and crun too).
-  if (propagation & MS.SHARED) op(child, 'MOUNT', '', input.host.rootfsMountPoint ?? '/', '', MS.PRIVATE, '');
-  op(child, 'MOUNT', rootfs, rootfs, '', MS.BIND | MS.REC, '');
+  if (propagation & MS.SHARED) op(child, propagationField, 'MOUNT', '', input.host.rootfsMountPoint ?? '/', '', MS.PRIVATE, '');
+  op(child, at('root', 'path'), 'MOUNT', rootfs, rootfs, '', MS.BIND | MS.REC, '');
 
   let idmappedSlot = 0;
   (spec.mounts ?? []).forEach((mount, index) => {
@@ -182,48 +219,52 @@ export function compilePlan(input: PlanInput): CompiledPlan {
 
   compileDevices(input, child, userNs);
   // runc creates a missing cwd (after the mounts, since it may lie inside one).
-  op(child, 'MKDIR_IN_ROOT', rootfs, spec.process!.cwd, 0o755);
+  op(child, at('process', 'cwd'), 'MKDIR_IN_ROOT', rootfs, spec.process!.cwd, 0o755);
   // The console socket's host path is out of reach after pivot_root: connect now.
-  if (spec.process?.terminal && input.consoleSocket) op(child, 'CONSOLE_CONNECT', input.consoleSocket);
+  if (spec.process?.terminal && input.consoleSocket) op(child, '--console-socket', 'CONSOLE_CONNECT', input.consoleSocket);
 
   // Create-phase hooks run here: namespaces and mounts exist, pivot_root has not happened.
-  op(child, 'SYNC', 'create');
-  op(child, input.noPivot ? 'MOVE_ROOT' : 'PIVOT_ROOT', rootfs);
-  if (linux.rootfsPropagation) op(child, 'MOUNT', '', '/', '', propagation, '');
-  if (spec.root?.readonly) op(child, 'REMOUNT_RO', '/');
+  op(child, undefined, 'SYNC', 'create');
+  op(child, at('root', 'path'), input.noPivot ? 'MOVE_ROOT' : 'PIVOT_ROOT', rootfs);
+  if (linux.rootfsPropagation) op(child, propagationField, 'MOUNT', '', '/', '', propagation, '');
+  if (spec.root?.readonly) op(child, at('root', 'readonly'), 'REMOUNT_RO', '/');
   // runc's order: sysctls while /proc/sys is still writable, then read-only and masked paths.
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
     const joined = namespaces.find((n) => n.type === sysctlNamespace(key) && n.path);
     if (joined && input.host.ownNamespacePaths?.includes(joined.path!)) {
       diagnostics.push({ pointer: pointerOf('linux', 'sysctl', key), message: `would change the host's: the ${joined.type} namespace the container joins (${joined.path}) is the host's` });
     }
-    op(child, 'WRITE_FILE', `/proc/sys/${key.replaceAll('.', '/')}`, value);
+    op(child, pointerOf('linux', 'sysctl', key), 'WRITE_FILE', `/proc/sys/${key.replaceAll('.', '/')}`, value);
   }
-  for (const path of linux.readonlyPaths ?? []) op(child, 'READONLY_PATH', path);
-  for (const path of linux.maskedPaths ?? []) op(child, 'MASK_PATH', path);
+  (linux.readonlyPaths ?? []).forEach((path, i) => op(child, pointerOf('linux', 'readonlyPaths', i), 'READONLY_PATH', path));
+  (linux.maskedPaths ?? []).forEach((path, i) => op(child, pointerOf('linux', 'maskedPaths', i), 'MASK_PATH', path));
 
   const process = spec.process!;
-  if (process.terminal && (input.consoleSocket || relayTerminal)) child.push(consoleSetupOp(process));
-  child.push(...processSettingOps(process));
-  if (linux.personality) op(child, 'PERSONALITY', personalities[linux.personality.domain] ?? 0);
+  const atProcess: FieldAt = (...path) => at('process', ...path);
+  if (process.terminal && (input.consoleSocket || relayTerminal)) child.push(consoleSetupOp(process, atProcess));
+  child.push(...processSettingOps(process, atProcess));
+  if (linux.personality) op(child, at('linux', 'personality', 'domain'), 'PERSONALITY', personalities[linux.personality.domain] ?? 0);
 
   // Load the filter; with a listener, hand the agent the notify fd and the container process
   // state (runtime-spec "seccomp listener"), the host pid filled in by the helper.
   const loadSeccomp = (status: string): PlanOp[] => {
-    if (!listener) return [{ op: 'SECCOMP_LOAD', args: [] }];
+    const load = seccompLoadOp();
+    if (!listener) return [load];
     const pid = '%PID%';
     const state = { ociVersion: spec.ociVersion, id: input.id, status, pid, bundle: input.bundle, ...(spec.annotations ? { annotations: spec.annotations } : {}) };
     const message = { ociVersion: spec.ociVersion, fds: ['seccompFd'], pid, metadata: linux.seccomp?.listenerMetadata ?? '', state };
-    return [{ op: 'SECCOMP_LOAD', args: [] }, { op: 'SECCOMP_LISTENER_SEND', args: [JSON.stringify(message).replaceAll('"%PID%"', '%PID%')] }];
+    return [load, { op: 'SECCOMP_LISTENER_SEND', args: [JSON.stringify(message).replaceAll('"%PID%"', '%PID%')], field: listenerField }];
   };
-  child.push(...identityOps(process, linux.seccomp && !process.noNewPrivileges ? loadSeccomp('creating') : []));
+  child.push(...identityOps(process, linux.seccomp && !process.noNewPrivileges ? loadSeccomp('creating') : [], atProcess));
 
   const env = containerEnv(process.env ?? [], input.host.home, input.listenFds);
   // As runc: a program that is not there (looked up as the process, in its cwd) fails create, not start.
-  if (process.args?.[0] !== undefined) child.push(findProgramOp(process.args[0], env));
-  op(child, 'WAIT_START', input.execFifo);
+  if (process.args?.[0] !== undefined) child.push(tag(atProcess('args', 0), findProgramOp(process.args[0], env)));
+  // The fifo is reopened through /proc/self/fd: without a /proc mount among the mounts it cannot be.
+  op(child, at('mounts'), 'WAIT_START', input.execFifo);
   if (linux.seccomp && process.noNewPrivileges) child.push(...loadSeccomp('created'));
-  child.push(...closeAndExecOps(process, input.passedFds, env));
+  const fdsField = input.passedFds.count > input.listenFds ? '--preserve-fds' : input.passedFds.count > 0 ? 'LISTEN_FDS' : undefined;
+  child.push(...closeAndExecOps(process, input.passedFds, env, atProcess, fdsField));
 
   return { plan: { flags: input.foreground ? PlanFlag.foreground : 0, cloneFlags, pre, parent, child }, diagnostics };
 }
@@ -249,7 +290,7 @@ export function isIdmapped(mount: Mount): boolean {
   return mount.uidMappings !== undefined || parseMountOptions(mount.options).idmap !== undefined;
 }
 
-function prepareIdmappedMount(mount: Mount, input: PlanInput, pre: PlanOp[]): void {
+function prepareIdmappedMount(mount: Mount, index: number, input: PlanInput, pre: PlanOp[]): void {
   if (!isIdmapped(mount)) return;
   const parsed = parseMountOptions(mount.options);
   const source = resolveSource(mount.source ?? '', input.bundle);
@@ -258,16 +299,17 @@ function prepareIdmappedMount(mount: Mount, input: PlanInput, pre: PlanOp[]): vo
   const linux = input.spec.linux ?? {};
   const uid = mount.uidMappings ?? linux.uidMappings;
   const gid = mount.gidMappings ?? linux.gidMappings;
-  pre.push({ op: 'IDMAP_PREPARE', args: [source, (parsed.flags & MS.REC) !== 0 ? 1 : 0, parsed.idmap === 'ridmap' ? 1 : 0, idMap(uid), idMap(gid)] });
+  pre.push({ op: 'IDMAP_PREPARE', args: [source, (parsed.flags & MS.REC) !== 0 ? 1 : 0, parsed.idmap === 'ridmap' ? 1 : 0, idMap(uid), idMap(gid)], field: pointerOf('mounts', index) });
 }
 
 function compileMount(mount: Mount, index: number, input: PlanInput, child: PlanOp[], diagnostics: Diagnostic[], idmappedSlot?: number): void {
   const { rootfs } = input;
-  const op = (name: OpName, ...args: Arg[]) => child.push({ op: name, args });
+  const field = pointerOf('mounts', index);
+  const op = (name: OpName, ...args: Arg[]) => child.push({ op: name, args, field });
   const parsed = parseMountOptions(mount.options);
   const destination = mount.destination.startsWith('/') ? mount.destination : `/${mount.destination}`;
   const isBind = (parsed.flags & MS.BIND) !== 0 || mount.type === 'bind';
-  if (mount.type === 'cgroup') return compileCgroupMount(destination, parsed.flags, input, child);
+  if (mount.type === 'cgroup') return compileCgroupMount(destination, parsed.flags, input, child, field);
 
   if (isBind) {
     const source = resolveSource(mount.source ?? '', input.bundle);
@@ -300,9 +342,9 @@ function compileMount(mount: Mount, index: number, input: PlanInput, child: Plan
  * cgroup namespace the filesystem itself shows the container's cgroup as its root; without one
  * it would show the host's whole hierarchy, so the container's own directory is bound instead.
  */
-function compileCgroupMount(destination: string, flags: number, input: PlanInput, child: PlanOp[]): void {
+function compileCgroupMount(destination: string, flags: number, input: PlanInput, child: PlanOp[], field: string): void {
   const { rootfs, host } = input;
-  const op = (name: OpName, ...args: Arg[]) => child.push({ op: name, args });
+  const op = (name: OpName, ...args: Arg[]) => child.push({ op: name, args, field });
   const ownNamespace = (input.spec.linux?.namespaces ?? []).some((n) => n.type === 'cgroup');
   const mountHierarchy = (target: string, type: 'cgroup' | 'cgroup2', options: string, key: string) => {
     const own = input.cgroupDirs?.[key];
@@ -325,19 +367,22 @@ function compileCgroupMount(destination: string, flags: number, input: PlanInput
 
 function compileDevices(input: PlanInput, child: PlanOp[], userNs: boolean): void {
   const { rootfs, spec } = input;
-  const op = (name: OpName, ...args: Arg[]) => child.push({ op: name, args });
+  const op = (field: string | undefined, name: OpName, ...args: Arg[]) => child.push(tag(field, { op: name, args }));
   const configured = spec.linux?.devices ?? [];
   const configuredPaths = new Set(configured.map((d) => d.path));
+  // A configured device is its entry in linux.devices; the defaults (and /dev's links) are the
+  // runtime's, made where the config put /dev: they fail with the mount that holds them.
+  const where = (path: string) => holderOf(spec, path);
   const devices = [
-    ...defaultDevices.filter((d) => !configuredPaths.has(d.path)).map((d) => ({ ...d, type: 'c', fileMode: 0o666, uid: 0, gid: 0 })),
-    ...configured,
+    ...defaultDevices.filter((d) => !configuredPaths.has(d.path)).map((d) => ({ ...d, type: 'c', fileMode: 0o666, uid: 0, gid: 0, field: where(d.path) })),
+    ...configured.map((d, i) => ({ ...d, field: pointerOf('linux', 'devices', i) })),
   ];
   for (const device of devices) {
     const type = device.type === 'b' ? S_IFBLK : device.type === 'p' ? S_IFIFO : S_IFCHR;
     // Inside a user namespace mknod is not allowed: bind the host's node instead (runc does the same).
-    if (userNs && device.type !== 'p') op('BIND_DEVICE_IN_ROOT', rootfs, device.path, device.path);
+    if (userNs && device.type !== 'p') op(device.field, 'BIND_DEVICE_IN_ROOT', rootfs, device.path, device.path);
     // fileMode may carry the type's own bits too (podman writes S_IFCHR | 0666): the type comes from `type`.
-    else op('MKNOD_IN_ROOT', rootfs, device.path, type | ((device.fileMode ?? 0o666) & 0o777), device.major ?? 0, device.minor ?? 0, device.uid ?? 0, device.gid ?? 0);
+    else op(device.field, 'MKNOD_IN_ROOT', rootfs, device.path, type | ((device.fileMode ?? 0o666) & 0o777), device.major ?? 0, device.minor ?? 0, device.uid ?? 0, device.gid ?? 0);
   }
   for (const [target, link] of [
     ['/proc/self/fd', '/dev/fd'],
@@ -346,28 +391,45 @@ function compileDevices(input: PlanInput, child: PlanOp[], userNs: boolean): voi
     ['/proc/self/fd/2', '/dev/stderr'],
     ['pts/ptmx', '/dev/ptmx'],
   ] as const) {
-    op('SYMLINK_IN_ROOT', rootfs, target, link);
+    op(where(link), 'SYMLINK_IN_ROOT', rootfs, target, link);
   }
+}
+
+/**
+ * The config field that decides where `path` lives in the container: the last mount at it or
+ * above it (`/mounts/2`, the /dev tmpfs), else the root filesystem (`/root/path`).
+ */
+export function holderOf(spec: Spec, path: string): string | undefined {
+  const mounts = spec.mounts ?? [];
+  const under = (dest: string) => {
+    const d = dest.startsWith('/') ? dest.replace(/(.)\/+$/, '$1') : `/${dest}`;
+    return d === '/' || path === d || path.startsWith(`${d}/`);
+  };
+  const i = mounts.findLastIndex((m) => typeof m.destination === 'string' && under(m.destination));
+  return i >= 0 ? pointerOf('mounts', i) : spec.root?.path !== undefined ? pointerOf('root', 'path') : undefined;
 }
 
 /** The pty, made in the container's devpts and owned by the process's user; its master goes over the console socket (or the relay's pair). */
-export function consoleSetupOp(process: Process): PlanOp {
-  return { op: 'CONSOLE_SETUP', args: [process.consoleSize?.height ?? 0, process.consoleSize?.width ?? 0, process.user.uid, process.user.gid] };
+export function consoleSetupOp(process: Process, at: FieldAt): PlanOp {
+  return tag(at('terminal'), { op: 'CONSOLE_SETUP', args: [process.consoleSize?.height ?? 0, process.consoleSize?.width ?? 0, process.user.uid, process.user.gid] });
 }
 
-/** The process's kernel settings (create and exec): oom score, rlimits, I/O priority, scheduler, final CPU affinity. */
-export function processSettingOps(process: Process): PlanOp[] {
+/**
+ * The process's kernel settings (create and exec): oom score, rlimits, I/O priority, scheduler,
+ * final CPU affinity; `at` names a field of the process (create: `/process/...` of config.json).
+ */
+export function processSettingOps(process: Process, at: FieldAt): PlanOp[] {
   const ops: PlanOp[] = [];
-  const op = (name: OpName, ...args: Arg[]) => ops.push({ op: name, args });
-  if (process.oomScoreAdj !== undefined) op('WRITE_FILE', '/proc/self/oom_score_adj', String(process.oomScoreAdj));
-  for (const rlimit of process.rlimits ?? []) op('SETRLIMIT', rlimitNumbers[rlimit.type]!, BigInt(rlimit.soft), BigInt(rlimit.hard));
-  if (process.ioPriority) op('IOPRIO', ioprioClasses[process.ioPriority.class] ?? 0, process.ioPriority.priority ?? 0);
+  const op = (field: string | undefined, name: OpName, ...args: Arg[]) => ops.push(tag(field, { op: name, args }));
+  if (process.oomScoreAdj !== undefined) op(at('oomScoreAdj'), 'WRITE_FILE', '/proc/self/oom_score_adj', String(process.oomScoreAdj));
+  (process.rlimits ?? []).forEach((rlimit, i) => op(at('rlimits', i), 'SETRLIMIT', rlimitNumbers[rlimit.type]!, BigInt(rlimit.soft), BigInt(rlimit.hard)));
+  if (process.ioPriority) op(at('ioPriority'), 'IOPRIO', ioprioClasses[process.ioPriority.class] ?? 0, process.ioPriority.priority ?? 0);
   if (process.scheduler) {
     const s = process.scheduler;
     const flags = (s.flags ?? []).reduce((m, f) => m | (schedFlags[f] ?? 0), 0);
-    op('SCHED', schedPolicies[s.policy] ?? 0, flags, s.nice ?? 0, s.priority ?? 0, s.runtime ?? 0, s.deadline ?? 0, s.period ?? 0);
+    op(at('scheduler'), 'SCHED', schedPolicies[s.policy] ?? 0, flags, s.nice ?? 0, s.priority ?? 0, s.runtime ?? 0, s.deadline ?? 0, s.period ?? 0);
   }
-  if (process.execCPUAffinity?.final) op('CPU_AFFINITY', ...cpuList(process.execCPUAffinity.final));
+  if (process.execCPUAffinity?.final) op(at('execCPUAffinity', 'final'), 'CPU_AFFINITY', ...cpuList(process.execCPUAffinity.final));
   return ops;
 }
 
@@ -378,25 +440,30 @@ export function processSettingOps(process: Process): PlanOp[] {
  * the capabilities go), the bounding set, capabilities kept across setuid, groups and ids, the
  * final sets, cwd, umask, no_new_privs.
  */
-export function identityOps(process: Process, seccompLoad: readonly PlanOp[]): PlanOp[] {
+export function identityOps(process: Process, seccompLoad: readonly PlanOp[], at: FieldAt): PlanOp[] {
   const ops: PlanOp[] = [];
-  const op = (name: OpName, ...args: Arg[]) => ops.push({ op: name, args });
+  const op = (field: string | undefined, name: OpName, ...args: Arg[]) => ops.push(tag(field, { op: name, args }));
   const caps = process.capabilities ?? {};
-  if (process.apparmorProfile) op('WRITE_FILE', '/proc/self/attr/apparmor/exec', `exec ${process.apparmorProfile}`);
-  if (process.selinuxLabel) op('WRITE_FILE', '/proc/self/attr/exec', process.selinuxLabel);
+  if (process.apparmorProfile) op(at('apparmorProfile'), 'WRITE_FILE', '/proc/self/attr/apparmor/exec', `exec ${process.apparmorProfile}`);
+  if (process.selinuxLabel) op(at('selinuxLabel'), 'WRITE_FILE', '/proc/self/attr/exec', process.selinuxLabel);
   ops.push(...seccompLoad);
-  op('DROP_BOUNDING', capMask(caps.bounding));
-  op('KEEPCAPS', 1);
-  op('SETGROUPS', ...(process.user.additionalGids ?? []));
-  op('SETGID', process.user.gid);
-  op('SETUID', process.user.uid);
-  op('KEEPCAPS', 0);
-  op('SET_CAPS', capMask(caps.effective), capMask(caps.permitted), capMask(caps.inheritable));
-  op('SET_AMBIENT', capMask(caps.ambient));
-  op('CHDIR', process.cwd);
-  op('UMASK', process.user.umask ?? 0o022);
-  if (process.noNewPrivileges) op('NO_NEW_PRIVS');
+  op(at('capabilities', 'bounding'), 'DROP_BOUNDING', capMask(caps.bounding));
+  op(at('user'), 'KEEPCAPS', 1);
+  op(at('user', 'additionalGids'), 'SETGROUPS', ...(process.user.additionalGids ?? []));
+  op(at('user', 'gid'), 'SETGID', process.user.gid);
+  op(at('user', 'uid'), 'SETUID', process.user.uid);
+  op(at('user'), 'KEEPCAPS', 0);
+  op(at('capabilities'), 'SET_CAPS', capMask(caps.effective), capMask(caps.permitted), capMask(caps.inheritable));
+  op(at('capabilities', 'ambient'), 'SET_AMBIENT', capMask(caps.ambient));
+  op(at('cwd'), 'CHDIR', process.cwd);
+  op(at('user', 'umask'), 'UMASK', process.user.umask ?? 0o022);
+  if (process.noNewPrivileges) op(at('noNewPrivileges'), 'NO_NEW_PRIVS');
   return ops;
+}
+
+/** SECCOMP_LOAD of the container's filter (config.json's linux.seccomp, for exec too). */
+export function seccompLoadOp(): PlanOp {
+  return { op: 'SECCOMP_LOAD', args: [], field: pointerOf('linux', 'seccomp') };
 }
 
 /** FIND_PROGRAM with the PATH EXEC will search (the env's last, as the helper reads it; the helper's default without one). */
@@ -410,13 +477,13 @@ export function closeInheritedFdsOp(passed: PassedFds): PlanOp {
   return { op: 'CLOSE_INHERITED_FDS', args: [passed.count, ...passed.gaps] };
 }
 
-/** The last two ops: only stdio and the passed fds (moved to 3.., gaps closed) stay open, then exec of process.args. */
-export function closeAndExecOps(process: Process, passed: PassedFds, env: readonly string[]): PlanOp[] {
+/**
+ * The last two ops: only stdio and the passed fds (moved to 3.., gaps closed) stay open, then
+ * exec of process.args; `fdsField` names what asked for the passed fds (`--preserve-fds`).
+ */
+export function closeAndExecOps(process: Process, passed: PassedFds, env: readonly string[], at: FieldAt, fdsField?: string): PlanOp[] {
   const args = process.args ?? [];
-  return [
-    { op: 'CLOSE_FDS', args: [passed.count, ...passed.gaps] },
-    { op: 'EXEC', args: [args.length, ...args, ...env] },
-  ];
+  return [tag(fdsField, { op: 'CLOSE_FDS', args: [passed.count, ...passed.gaps] }), tag(at('args'), { op: 'EXEC', args: [args.length, ...args, ...env] })];
 }
 
 /** The process's environment: its env, HOME when missing (the user's home, as runc), LISTEN_FDS passthrough. */

@@ -68,33 +68,35 @@ export function usesNotify(seccomp: Seccomp): boolean {
 }
 
 /**
- * The filter as plan ops (INIT, ARCH, RULE; LOAD is placed by the plan). As runc: a rule whose
+ * The filter as plan ops (INIT, ARCH, RULE; LOAD is placed by the plan), each naming its field
+ * in config.json's linux.seccomp (exec reuses the container's filter). As runc: a rule whose
  * action is the default one is left out (libseccomp refuses it), and conditions on the same
  * argument index become separate rules (OR), conditions on different indexes one rule (AND).
  */
 export function seccompOps(seccomp: Seccomp): PlanOp[] {
   const flags = new Set(seccomp.flags ?? []);
   const defaultAction = seccompAction(seccomp.defaultAction, seccomp.defaultErrnoRet);
+  const at = (...path: (string | number)[]) => pointerOf('linux', 'seccomp', ...path);
   const ops: PlanOp[] = [
-    { op: 'SECCOMP_INIT', args: [defaultAction, flags.has('SECCOMP_FILTER_FLAG_TSYNC') ? 1 : 0, flags.has('SECCOMP_FILTER_FLAG_LOG') ? 1 : 0, flags.has('SECCOMP_FILTER_FLAG_SPEC_ALLOW') ? 1 : 0] },
+    { op: 'SECCOMP_INIT', args: [defaultAction, flags.has('SECCOMP_FILTER_FLAG_TSYNC') ? 1 : 0, flags.has('SECCOMP_FILTER_FLAG_LOG') ? 1 : 0, flags.has('SECCOMP_FILTER_FLAG_SPEC_ALLOW') ? 1 : 0], field: at() },
   ];
-  for (const arch of seccomp.architectures ?? []) ops.push({ op: 'SECCOMP_ARCH', args: [seccompArchitectures[arch]!] });
+  (seccomp.architectures ?? []).forEach((arch, i) => ops.push({ op: 'SECCOMP_ARCH', args: [seccompArchitectures[arch]!], field: at('architectures', i) }));
   // Profiles repeat rules (podman's, built from capability-dependent blocks); libseccomp refuses
   // the same rule twice with EEXIST, so each distinct rule goes in once.
   const added = new Set<string>();
-  for (const rule of seccomp.syscalls ?? []) {
+  for (const [i, rule] of (seccomp.syscalls ?? []).entries()) {
     const action = seccompAction(rule.action, rule.errnoRet);
     if (action === defaultAction) continue;
     const conditions = (rule.args ?? []).map((a) => [a.index, operators[a.op]!, BigInt(a.value), BigInt(a.valueTwo ?? 0)] as const);
     const indexes = conditions.map((c) => c[0]);
     const groups = new Set(indexes).size === indexes.length ? [conditions] : conditions.map((c) => [c]);
-    for (const name of rule.names) {
+    for (const [j, name] of rule.names.entries()) {
       for (const group of groups) {
         const args = [name, action, group.length, ...group.flat()];
         const key = args.map(String).join(' ');
         if (added.has(key)) continue;
         added.add(key);
-        ops.push({ op: 'SECCOMP_RULE', args });
+        ops.push({ op: 'SECCOMP_RULE', args, field: at('syscalls', i, 'names', j) });
       }
     }
   }

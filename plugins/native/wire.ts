@@ -28,6 +28,8 @@
  *   "error <section> <index> <op> <errno> <message>"   an op failed; the process exits 1
  */
 
+import { RuntimeError } from '../../core/plugin-api.js';
+
 export const wireVersion = 4;
 export const wireMagic = 'BRTH';
 
@@ -211,6 +213,12 @@ export type Arg = number | bigint | string;
 export interface PlanOp {
   op: OpName;
   args: Arg[];
+  /**
+   * Where the op comes from, to name it when it fails: the JSON pointer of its config field
+   * (`/process/rlimits/0`; for exec, into the --process file or config.json), or the flag
+   * (`--cwd`). Absent for the runtime's own steps. TypeScript only: never on the wire.
+   */
+  field?: string;
 }
 export interface Plan {
   flags: number;
@@ -239,13 +247,14 @@ export function encodePlan(plan: Plan): Buffer {
   u64(plan.cloneFlags, 'the clone flags');
   for (const section of [plan.pre, plan.parent, plan.child]) {
     u32(section.length);
-    for (const { op, args } of section) {
+    for (const { op, args, field } of section) {
       u32(Op[op]);
       u32(args.length);
       args.forEach((arg, i) => {
         if (typeof arg === 'string') {
           const bytes = Buffer.from(arg, 'utf8');
-          if (bytes.includes(0)) throw new Error(`plan: ${op} argument contains a NUL byte`);
+          // No system call takes a NUL inside a string: refused at the field it came from.
+          if (bytes.includes(0)) throw new RuntimeError('INVALID_SPEC', `${field ?? 'plan'}: contains a NUL byte, which no system call can take (an argument of ${op})`);
           parts.push(Buffer.from([1]));
           u32(bytes.length);
           parts.push(bytes);

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runToEnd } from './run-to-end.js';
 import type { SuiteResults } from './report/results.js';
 
 /**
@@ -19,26 +19,11 @@ const suite = skipReason ? describe.skip : describe;
 const out = mkdtempSync(join(tmpdir(), 'berth-conformance-ci-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-function runToEnd(command: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
-    child.once('error', reject);
-    child.once('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
 
 suite(`the conformance suite against berth${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   it('finds no deviation in berth that deviations.md does not explain (seed 6, 45 s)', async () => {
     // Not spawnSync: a worker blocked for a minute cannot answer vitest's own calls.
-    const run = await runToEnd('node', [berth, 'conformance', '--runtime', join(import.meta.dirname, 'berth-runtime.sh'), '--seed', '6', '--budget', '45', '--runs', '4', '--out', out]);
+    const run = await runToEnd('node', [berth, 'conformance', '--runtime', join(import.meta.dirname, 'berth-runtime.sh'), '--seed', '6', '--budget', '45', '--runs', '4', '--out', out], 150_000);
     expect(run.stdout.split('\n')[0]).toBe('TAP version 14');
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as SuiteResults;
     const unexplained = results.results.filter((r) => r.verdict === 'fail' && !r.explained).map((r) => `${r.property}: ${r.failure?.message} (case: ${r.failure?.counterexample}; replay: sh ${join(out, r.failure?.bundle ?? '')}/replay.sh)`);

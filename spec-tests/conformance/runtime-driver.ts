@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { caseMarker } from './residue.js';
 
 /** One finished runtime invocation, as the suite saw it. */
@@ -28,6 +28,27 @@ export type TraceStep =
   | { kind: 'shell'; command: string };
 
 const defaultTimeoutMs = 30_000;
+
+/**
+ * Whether `arg`, taken as a container id, names --root itself or a directory above it: `''`,
+ * `.`, `..` and their spellings (`./`, `../..`, `a/..`). A runtime that joins the id to its
+ * root without checking it deletes that directory on `delete --force` (one peer runtime given
+ * `delete --force ..` removed the directory above its root in testing). Absolute arguments are
+ * left alone: they are the suite's own paths (bundles), never an id that could be mistaken.
+ */
+export function unsafeIdArgument(root: string, arg: string): boolean {
+  if (arg === '') return true;
+  if (isAbsolute(arg)) return false;
+  // Where --root lies seen from what the id names: nowhere below it is safe.
+  const rootFromId = relative(resolve(root, arg), resolve(root));
+  return rootFromId === '' || !(rootFromId === '..' || rootFromId.startsWith('../'));
+}
+
+/** The suite never passes such an argument to any runtime: a call with one is refused before it runs. */
+export function assertSafeArguments(root: string, args: readonly string[]): void {
+  const bad = args.find((a) => unsafeIdArgument(root, a));
+  if (bad !== undefined) throw new Error(`refusing to call a runtime with ${JSON.stringify(bad)} among its arguments: as a container id it names --root or a directory above it (${JSON.stringify(args)})`);
+}
 
 /**
  * Drives one runtime binary through its CLI with a private `--root`. Every call's stdio goes to
@@ -58,7 +79,9 @@ export class RuntimeDriver {
    * other's processes on delete --force.
    */
   id(name: string): string {
-    return `${this.idPrefix}${name}`;
+    const id = `${this.idPrefix}${name}`;
+    assertSafeArguments(this.root, [id]);
+    return id;
   }
 
   /** Runs `runtime --root ROOT ...args` to completion (or until the timeout kills it). */
@@ -69,6 +92,7 @@ export class RuntimeDriver {
 
   /** Starts a call and returns at once (for `run` in the foreground, which lasts as long as the container). */
   spawn(args: readonly string[], background = true): { child: ChildProcess; done: (timeoutMs?: number) => Promise<Invocation> } {
+    assertSafeArguments(this.root, args);
     const n = ++this.calls;
     const stdoutPath = join(this.ioDir, `${n}.out`);
     const stderrPath = join(this.ioDir, `${n}.err`);

@@ -18,6 +18,8 @@ const exec: CommandHandler = async (ctx) => {
   const file = ctx.flags.process as string | undefined;
   let process: Process;
   let where: string;
+  // A field of the file is named by its pointer there; under the flags, by its flag or config.json's pointer.
+  let fields = { fromConfig: false, flags: {} as Record<string, string> };
   const path = (flag: string) => (typeof ctx.flags[flag] === 'string' ? resolve(ctx.cwd, ctx.flags[flag] as string) : undefined);
   if (file !== undefined) {
     const given = readJsonArgument('process', file, ctx.cwd);
@@ -47,6 +49,7 @@ const exec: CommandHandler = async (ctx) => {
     });
     if (built.diagnostics.length > 0) throw RuntimeError.badFlags(built.diagnostics);
     process = built.process;
+    fields = { fromConfig: true, flags: built.fields };
   }
   const preserveFds = (ctx.flags['preserve-fds'] as number | undefined) ?? 0;
   return container.get(ExecOperation).exec(id!, {
@@ -59,6 +62,7 @@ const exec: CommandHandler = async (ctx) => {
     passedFds: ctx.passedFds ?? { count: preserveFds, listen: 0, gaps: [] },
     cgroups: (ctx.flags.cgroup as string[] | undefined) ?? [],
     ignorePaused: ctx.flags['ignore-paused'] === true,
+    fields,
   });
 };
 export { exec as command };

@@ -254,14 +254,23 @@ suite(`native backend: exec${nativeSkipReason ? ` (skipped: ${nativeSkipReason})
 
   it('a failing exec names what failed, exits non-zero and leaves no process behind', () => {
     chmodSync(scratch.dir, 0o755);
+    let files = 0;
+    const processFile = (process: object) => {
+      const file = join(scratch.dir, `process-${files++}.json`);
+      writeFileSync(file, JSON.stringify(process));
+      return file;
+    };
     const pid = running('bad1', inUserNamespace);
     const pidFile = join(scratch.dir, 'exec.pid');
     const cases: [string[], RegExp][] = [
-      [['bad1', 'nosuch-command'], /^bad1: exec "nosuch-command": No such file or directory \(EXEC failed in the child step \d+, errno 2\)$/m],
-      [['-d', '--pid-file', pidFile, 'bad1', 'nosuch-command'], /^bad1: exec "nosuch-command": No such file or directory/m],
-      [['--cwd', '/no/such/dir', 'bad1', 'true'], /^bad1: chdir to cwd \/no\/such\/dir: No such file or directory \(CHDIR failed/m],
+      [['bad1', 'nosuch-command'], /^bad1: command: exec "nosuch-command": No such file or directory \(EXEC failed in the child step \d+, errno 2\)$/m],
+      [['-d', '--pid-file', pidFile, 'bad1', 'nosuch-command'], /^bad1: command: exec "nosuch-command": No such file or directory/m],
+      [['--cwd', '/no/such/dir', 'bad1', 'true'], /^bad1: --cwd: chdir to cwd \/no\/such\/dir: No such file or directory \(CHDIR failed/m],
       // Outside the user namespace's mapping.
-      [['-u', '70000', 'bad1', 'true'], /^bad1: setuid 70000: Invalid argument \(SETUID failed/m],
+      [['-u', '70000', 'bad1', 'true'], /^bad1: --user: setuid 70000: Invalid argument \(SETUID failed/m],
+      // With --process, the field is named by its pointer in that file.
+      [['-p', processFile({ args: ['true'], cwd: '/no/such/dir', user: { uid: 0, gid: 0 } }), 'bad1'], /^bad1: \/cwd: chdir to cwd \/no\/such\/dir: No such file or directory \(CHDIR failed/m],
+      [['-p', processFile({ args: ['sh', 'a\u0000b'], cwd: '/', user: { uid: 0, gid: 0 } }), 'bad1'], /^\/args: contains a NUL byte, which no system call can take \(an argument of EXEC\)$/m],
     ];
     for (const [args, message] of cases) {
       const r = berth('exec', ...args);

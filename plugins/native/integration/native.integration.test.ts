@@ -114,23 +114,25 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
     expect(JSON.parse(container!.slice('container hooked '.length))).toMatchObject({ id: 'h1', status: 'creating', pid: 1 });
   });
 
-  it('a failure inside the container setup names the step and leaves nothing', () => {
-    const r = berth('create', '-b', bundle(['true'], (c) => c.mounts.push({ destination: '/bad', type: 'nosuchfs', source: 'none' })), 'bad1');
+  it('a failure inside the container setup names the config field first, then the step, and leaves nothing', () => {
+    const b = bundle(['true'], (c) => c.mounts.push({ destination: '/bad', type: 'nosuchfs', source: 'none' }));
+    const index = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')).mounts.length - 1;
+    const r = berth('create', '-b', b, 'bad1');
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/bad1: .*nosuchfs.*\(MOUNT_IN_ROOT failed in the child step \d+, errno 19\)/);
+    expect(r.stderr).toMatch(new RegExp(`^bad1: /mounts/${index}: .*nosuchfs.*\\(MOUNT_IN_ROOT failed in the child step \\d+, errno 19\\)$`, 'm'));
     expect(readdirSync(root)).toEqual([]);
   });
 
   it('a program that is not there, or not executable, fails create (as runc), not start, and leaves nothing', () => {
     const missing = berth('create', '-b', bundle(['no-such-program']), 'np1');
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/^np1: exec "no-such-program": executable file not found in \$PATH \(FIND_PROGRAM failed in the child step \d+, errno 0\)$/m);
+    expect(missing.stderr).toMatch(/^np1: \/process\/args\/0: exec "no-such-program": executable file not found in \$PATH \(FIND_PROGRAM failed in the child step \d+, errno 0\)$/m);
     const absent = berth('create', '-b', bundle(['/bin/no-such-program']), 'np2');
-    expect(absent.stderr).toMatch(/^np2: exec "\/bin\/no-such-program": No such file or directory \(FIND_PROGRAM failed in the child step \d+, errno 2\)$/m);
+    expect(absent.stderr).toMatch(/^np2: \/process\/args\/0: exec "\/bin\/no-such-program": No such file or directory \(FIND_PROGRAM failed in the child step \d+, errno 2\)$/m);
     const notExecutable = berth('create', '-b', bundle(['/etc/passwd']), 'np3');
-    expect(notExecutable.stderr).toMatch(/^np3: exec "\/etc\/passwd": Permission denied \(FIND_PROGRAM failed in the child step \d+, errno 13\)$/m);
+    expect(notExecutable.stderr).toMatch(/^np3: \/process\/args\/0: exec "\/etc\/passwd": Permission denied \(FIND_PROGRAM failed in the child step \d+, errno 13\)$/m);
     const directory = berth('create', '-b', bundle(['/bin']), 'np5');
-    expect(directory.stderr).toMatch(/^np5: exec "\/bin": Permission denied \(FIND_PROGRAM failed in the child step \d+, errno 13\)$/m);
+    expect(directory.stderr).toMatch(/^np5: \/process\/args\/0: exec "\/bin": Permission denied \(FIND_PROGRAM failed in the child step \d+, errno 13\)$/m);
     // Searched in the process's own PATH, relative to its cwd.
     const found = berth('run', '-b', bundle(['busybox', 'echo', 'found'], (c) => {
       c.process.env = ['PATH=/nowhere:bin'];
@@ -543,11 +545,13 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
     expect(JSON.parse(berth('state', 'all1').stdout).status).toBe('stopped');
   });
 
-  it('berth plan shows the plan without running anything', () => {
-    const r = runBerth(['plan', '-b', bundle(['true'])]);
+  it('berth plan shows the plan without running anything, each op with the config field it comes from', () => {
+    const r = runBerth(['plan', '-b', bundle(['true'], (c) => (c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 512, hard: 1024 }]))]);
     expect(r.code).toBe(0);
     const plan = JSON.parse(r.stdout);
     expect(plan.backend).toBe('native');
-    expect(plan.plan.child.at(-1).op).toBe('EXEC');
+    expect(plan.plan.child.at(-1)).toMatchObject({ op: 'EXEC', field: '/process/args' });
+    expect(plan.plan.child.find((o: { op: string }) => o.op === 'SETRLIMIT')).toEqual({ op: 'SETRLIMIT', args: [7, '512', '1024'], field: '/process/rlimits/0' });
+    expect(plan.plan.child.find((o: { op: string }) => o.op === 'CHDIR')).toEqual({ op: 'CHDIR', args: ['/'], field: '/process/cwd' });
   });
 });
