@@ -7,7 +7,7 @@ import { RuntimeError } from '../../core/plugin-api.js';
 
 const spec = defaultSpec();
 spec.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 20001, hard: 20001 }];
-const { plan } = compilePlan({
+const planInput = {
   id: 'c1',
   spec,
   bundle: '/bundle',
@@ -17,8 +17,9 @@ const { plan } = compilePlan({
   passedFds: { count: 0, listen: 0, gaps: [] },
   listenFds: 0,
   foreground: false,
-  host: { pathKinds: {}, cgroupV1: [], cgroup2: 'pure' },
-});
+  host: { pathKinds: {}, cgroupV1: [], cgroup2: 'pure' as const },
+};
+const { plan } = compilePlan(planInput);
 const indexOf = (op: string) => plan.child.findIndex((o) => o.op === op);
 
 describe('helperError', () => {
@@ -28,6 +29,14 @@ describe('helperError', () => {
     expect(error.message).toBe(`c1: /process/rlimits/0: error setting rlimit type 7: Operation not permitted (SETRLIMIT failed in the child step ${setrlimit}, errno 1)`);
     const find = indexOf('FIND_PROGRAM');
     expect(helperError('c1', ['child', String(find), 'FIND_PROGRAM', '2', 'exec', '"sh":', 'No', 'such', 'file'], plan).message).toBe(`c1: /process/args/0: exec "sh": No such file (FIND_PROGRAM failed in the child step ${find}, errno 2)`);
+  });
+
+  it('out of fds after the config\'s RLIMIT_NOFILE took effect names that limit, not the op that met it', () => {
+    const nofile = compilePlan({ ...planInput, spec: { ...spec, process: { ...spec.process!, rlimits: [{ type: 'RLIMIT_NOFILE', soft: 3, hard: 3 }] } } }).plan;
+    const chdir = nofile.child.findIndex((o) => o.op === 'CHDIR');
+    expect(helperError('c1', ['child', String(chdir), 'CHDIR', '24', 'open', '/', 'to', 'resolve', 'the', 'cwd', '/:', 'Too', 'many', 'open', 'files'], nofile).message).toBe(
+      `c1: /process/rlimits/0: RLIMIT_NOFILE soft limit 3 leaves too few open files for the container's own setup before its program runs: open / to resolve the cwd /: Too many open files (CHDIR failed in the child step ${chdir}, errno 24)`,
+    );
   });
 
   it('a clone that fails names the namespaces it was to make', () => {

@@ -10,7 +10,7 @@ import { measureHost } from './host-facts.js';
 import { applyLimits, cgroupDirsOf, cgroupsOf, plannedCgroups, requireCgroups, setUpCgroups, watchOomKills } from './native-cgroups.js';
 import { compilePlan, injectFault } from './plan.js';
 import { rlimitProblems } from './rlimit-check.js';
-import { CloneFlag, encodePlan, PlanFlag, wireVersion, type Plan } from './wire.js';
+import { CloneFlag, encodePlan, PlanFlag, wireVersion, type Plan, type PlanOp } from './wire.js';
 
 /** The native backend's own create steps for BERTH_FAULT (`create:<step>`), in order, between the core's after-record and after-backend. */
 export const nativeCreateFaultSteps = ['after-cgroups-recorded', 'after-cgroups', 'after-helper-spawn', 'after-pid', 'after-sync-hooks', 'after-ready'] as const;
@@ -305,7 +305,21 @@ export function helperError(id: string, fields: string[], plan?: Plan): RuntimeE
   const ops = section === 'pre' ? plan?.pre : section === 'parent' ? plan?.parent : section === 'child' ? plan?.child : undefined;
   const planned = ops?.[Number(index)];
   const field = planned?.op === op ? planned.field : op === 'CLONE' && plan && plan.cloneFlags !== 0 ? pointerOf('linux', 'namespaces') : undefined;
+  const nofile = Number(errno) === EMFILE ? nofileLimitBefore(ops, Number(index)) : undefined;
+  if (nofile?.field !== undefined) {
+    // The op is only where it showed: the config's open-files limit is what is wrong.
+    const why = `RLIMIT_NOFILE soft limit ${nofile.args[1]} leaves too few open files for the container's own setup before its program runs`;
+    return new RuntimeError('SYSTEM', `${id}: ${nofile.field}: ${why}: ${message.join(' ')} (${op} failed in the ${section} step ${index}, errno ${errno})`);
+  }
   return new RuntimeError('SYSTEM', `${id}: ${field === undefined ? '' : `${field}: `}${message.join(' ')} (${op} failed in the ${section} step ${index}, errno ${errno})`);
+}
+
+const EMFILE = 24;
+const RLIMIT_NOFILE = 7;
+
+/** The SETRLIMIT of RLIMIT_NOFILE that ran before op `index` of `ops`, if one did. */
+function nofileLimitBefore(ops: readonly PlanOp[] | undefined, index: number): PlanOp | undefined {
+  return ops?.slice(0, index).findLast((o) => o.op === 'SETRLIMIT' && Number(o.args[0]) === RLIMIT_NOFILE);
 }
 
 export function signal(pid: number, sig: number | NodeJS.Signals): void {

@@ -192,6 +192,15 @@ suite(`native backend: the caller's fds and the working directory${nativeSkipRea
     expect(existsSync(scratch.root) ? readdirSync(scratch.root) : []).toEqual([]);
   });
 
+  it('an RLIMIT_NOFILE too low for the setup before the program runs is refused naming it, and leaves nothing', () => {
+    for (const soft of [0, 3]) {
+      const r = berth('create', '-b', bundle(['true'], (c) => (c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft, hard: soft }])), `fd-nofile-${soft}`);
+      expect(r.code, `soft ${soft}`).toBe(1);
+      expect(r.stderr, `soft ${soft}`).toMatch(new RegExp(`^fd-nofile-${soft}: /process/rlimits/0: RLIMIT_NOFILE soft limit ${soft} leaves too few open files for the container's own setup`));
+    }
+    expect(existsSync(scratch.root) ? readdirSync(scratch.root) : []).toEqual([]);
+  });
+
   it('LISTEN_FDS is honoured only for the process LISTEN_PID names (as runc): the container gets them and is told', () => {
     const b = bundle(['sh', '-c', 'echo "$LISTEN_FDS $LISTEN_PID"; read line <&3; echo "3: $line"']);
     const path = join(scratch.dir, 'listen');
