@@ -88,6 +88,8 @@ static int cgroup_procs_count;
 /* exec (EXEC_STATUS_PIPE): the child's own close-on-exec status channel, which WAIT_EXEC reads; the
  * child's errors go to status_fd, which is that pipe's end in an exec's child and fd 4 otherwise. */
 static int exec_pipe[2] = {-1, -1};
+/* CLOSE_INHERITED_FDS: how many fds were passed at 6.. and the gaps among them (its args). */
+static const op_t *passed_fds;
 static int status_fd = STATUS_FD;
 
 static const char *op_name(uint32_t code) {
@@ -906,6 +908,7 @@ static void run_op(const op_t *op) {
         unsigned passed = (unsigned)N(op, 0);
         close_fds(PRESERVE_BASE + passed, ~0U);
         for (uint32_t a = 1; a < op->argc; a++) close(PRESERVE_BASE + (int)N(op, a) - 3);
+        passed_fds = op;
         break;
     }
     case BERTH_OP_EXEC: {
@@ -1273,6 +1276,12 @@ static int run_plan(void) {
     }
     close(release_pipe[0]);
     if (exec_pipe[1] >= 0) close(exec_pipe[1]);
+    /* The passed fds are the container process's alone: a foreground helper holding its copies
+     * would keep, say, a socket open after the container closed it. A gap's slot may hold an fd of
+     * PRE's since, so only the passed ones go. */
+    if (passed_fds)
+        for (int i = 0; i < (int)N(passed_fds, 0); i++)
+            if (!is_gap(passed_fds, 3 + i)) close(PRESERVE_BASE + i);
     /* The child has its copy of a console socket made in PRE: once it sent the pty, the socket closes. */
     if (console_socket_fd >= 0) close(console_socket_fd);
     run_section(1, &sections[1]);

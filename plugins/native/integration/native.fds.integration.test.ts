@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -183,6 +183,27 @@ suite(`native backend: the caller's fds and the working directory${nativeSkipRea
     for (const fd of files) closeSync(fd);
     expect(r.stderr).toBe('');
     expect(r.stdout.trim().split('\n')).toEqual(['3: caller fd 3', '4: caller fd 4', '6: caller fd 6', '7: caller fd 7', '9: caller fd 9']);
+  });
+
+  it('a passed fd is the container process\'s alone: once it closes it, the other end sees the end (run in the foreground)', async () => {
+    const child = spawn(process.execPath, [berthBin, '--root', scratch.root, 'run', '--preserve-fds', '1', '-b', bundle(['sh', '-c', 'echo through-fd-3 >&3; exec 3>&-; sleep 3']), 'fd-alone'], {
+      stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+    });
+    const passed = child.stdio[3] as NodeJS.ReadableStream;
+    let received = '';
+    passed.setEncoding('utf8');
+    passed.on('data', (d: string) => (received += d));
+    // Neither berth nor its helper keeps a copy: the end comes while the container still sleeps.
+    const statusAtEnd = new Promise<string>((resolve) =>
+      passed.on('end', () => {
+        const state = berth('state', 'fd-alone');
+        resolve(state.code === 0 ? JSON.parse(state.stdout).status : `gone (${state.stderr.trim()})`);
+      }),
+    );
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    expect(await statusAtEnd).toBe('running');
+    expect(received).toBe('through-fd-3\n');
+    await exited;
   });
 
   it('an impossible --preserve-fds is refused naming the flag, and leaves nothing', () => {
