@@ -260,8 +260,8 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   const env = containerEnv(process.env ?? [], input.host.home, input.listenFds);
   // As runc: a program that is not there (looked up as the process, in its cwd) fails create, not start.
   if (process.args?.[0] !== undefined) child.push(tag(atProcess('args', 0), findProgramOp(process.args[0], env)));
-  // The fifo is reopened through /proc/self/fd: without a /proc mount among the mounts it cannot be.
-  op(child, at('mounts'), 'WAIT_START', input.execFifo);
+  // The fifo is reopened through /proc/self/fd: it fails with whatever the config put at /proc (its proc mount, or none: the rootfs).
+  op(child, holderOf(spec, '/proc/self/fd'), 'WAIT_START', input.execFifo);
   if (linux.seccomp && process.noNewPrivileges) child.push(...loadSeccomp('created'));
   const fdsField = input.passedFds.count > input.listenFds ? '--preserve-fds' : input.passedFds.count > 0 ? 'LISTEN_FDS' : undefined;
   child.push(...closeAndExecOps(process, input.passedFds, env, atProcess, fdsField));

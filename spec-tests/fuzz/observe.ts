@@ -45,8 +45,10 @@ export function disagreement(config: unknown, report: Json): string | undefined 
     const seen = [...new Set(((report.groups ?? []) as unknown[]).map((g) => String(exact(g))))].sort();
     if (show(want) !== show(seen)) return differs('/process/user/additionalGids', user.additionalGids, report.groups);
   }
+  // umask(2) keeps the permission bits only (runc passes the rest along the same way).
   const umask = user.umask ?? 0o022;
-  if (exact(umask) !== exact(report.umask)) return differs('/process/user/umask', umask, report.umask);
+  const wantUmask = exact(umask);
+  if (wantUmask === undefined || (wantUmask & 0o777n) !== exact(report.umask)) return differs('/process/user/umask', umask, report.umask);
   if (typeof process.cwd === 'string') {
     const want = posix.normalize(process.cwd).replace(/(.)\/$/, '$1');
     if (report.cwd !== want) return differs('/process/cwd', process.cwd, report.cwd);

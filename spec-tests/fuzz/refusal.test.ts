@@ -32,6 +32,7 @@ describe('crashSign and refusalKind', () => {
   it('sorts refusals by kind', () => {
     expect(refusalKind(2, 'flag provided but not defined: --frob')).toMatch(/^usage/);
     expect(refusalKind(1, 'invalid /b/config.json: 1 problem: /process: is required')).toMatch(/^invalid config/);
+    expect(refusalKind(1, 'invalid /b/config.json:\n  /process/rlimits/0/soft: is required\n  /process/rlimits/0/hard: is required')).toMatch(/^invalid config/);
     expect(refusalKind(1, 'c1: /mounts/3: mount: No such device (MOUNT_IN_ROOT failed in the child step 12, errno 19)')).toMatch(/^refused by the kernel/);
   });
 });

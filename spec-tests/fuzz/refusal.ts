@@ -43,7 +43,8 @@ export function crashSign(message: string): string | undefined {
 /** The kind of a refusal, for the campaign's totals. */
 export function refusalKind(exitCode: number | null, message: string): string {
   if (exitCode === 2) return 'usage (bad or missing arguments)';
-  if (/^invalid .*: \d+ problems?:/m.test(message)) return 'invalid config (validation, every problem at its pointer)';
+  // berth's CLI lists the problems one a line under "invalid FILE:"; its library form counts them on one line.
+  if (/^invalid [^\n]*?:( \d+ problems?:|\s*$)/m.test(message)) return 'invalid config (validation, every problem at its pointer)';
   if (/failed in the (pre|parent|child|plan) step/.test(message)) return 'refused by the kernel (a helper op, at its field)';
   if (/invalid container id/.test(message)) return 'invalid container id';
   if (/^--[a-z-]+/m.test(message)) return 'bad flag value';
