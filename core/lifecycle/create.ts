@@ -54,7 +54,8 @@ export class CreateOperation {
         choice = this.registry.select(loaded.spec, this.runtime.backend);
         const descriptors = this.registry.descriptors().filter((d) => d.name === choice!.name || d.name === choice!.payload);
         // Backend rules assume a schema-valid document.
-        if (loaded.diagnostics.length === 0) for (const d of descriptors) diagnostics.push(...(d.validate?.(loaded.spec) ?? []));
+        // One by one: a long array of problems has more items than a call has room for arguments.
+        if (loaded.diagnostics.length === 0) for (const d of descriptors) for (const problem of d.validate?.(loaded.spec) ?? []) diagnostics.push(problem);
       } catch (e) {
         // A selection problem rooted in an annotation is a problem of the bundle; --backend misuse is not.
         if (!(e instanceof RuntimeError) || e.diagnostics.length === 0) throw e;

@@ -377,6 +377,23 @@ describe('compilePlan: every op names the config field it comes from', () => {
   });
 });
 
+describe('names in a UTS namespace joined by path', () => {
+  it('a hostname or domainname in the host\'s own UTS namespace is refused at its pointer; in another one it is set', () => {
+    for (const name of ['hostname', 'domainname'] as const) {
+      const spec = defaultSpec();
+      spec.linux!.namespaces = [...spec.linux!.namespaces!.filter((n) => n.type !== 'uts'), { type: 'uts', path: '/proc/1/ns/uts' }];
+      delete spec.hostname;
+      delete spec.domainname;
+      spec[name] = 'changed';
+      const own = compilePlan(input(spec, { host: { ...host, ownNamespacePaths: ['/proc/1/ns/uts'] } }));
+      expect(own.diagnostics).toEqual([{ pointer: `/${name}`, message: `would change the host's ${name}: the uts namespace the container joins (/proc/1/ns/uts) is the host's` }]);
+      const other = compilePlan(input(spec, { host: { ...host, ownNamespacePaths: [] } }));
+      expect(other.diagnostics).toEqual([]);
+      expect(other.plan.child.some((o) => o.op === (name === 'hostname' ? 'SETHOSTNAME' : 'SETDOMAINNAME') && o.args[0] === 'changed')).toBe(true);
+    }
+  });
+});
+
 describe('sysctls in a namespace joined by path', () => {
   // podman's network namespace, made by netavark, is joined by path and carries podman's sysctls.
   const joiningNetwork = (path: string) => {

@@ -199,8 +199,14 @@ export function compilePlan(input: PlanInput): CompiledPlan {
   const listener = linux.seccomp?.listenerPath && usesNotify(linux.seccomp) ? linux.seccomp.listenerPath : undefined;
   const listenerField = pointerOf('linux', 'seccomp', 'listenerPath');
   if (listener) op(child, listenerField, 'SECCOMP_LISTENER_CONNECT', listener);
-  if (spec.hostname !== undefined) op(child, at('hostname'), 'SETHOSTNAME', spec.hostname);
-  if (spec.domainname !== undefined) op(child, at('domainname'), 'SETDOMAINNAME', spec.domainname);
+  // A UTS namespace joined by path may be the host's own: its names are not the container's to set.
+  const joinedUts = namespaces.find((n) => n.type === 'uts' && n.path);
+  const hostUts = joinedUts !== undefined && (input.host.ownNamespacePaths ?? []).includes(joinedUts.path!);
+  for (const name of ['hostname', 'domainname'] as const) {
+    if (spec[name] === undefined) continue;
+    if (hostUts) diagnostics.push({ pointer: pointerOf(name), message: `would change the host's ${name}: the uts namespace the container joins (${joinedUts!.path}) is the host's` });
+    op(child, at(name), name === 'hostname' ? 'SETHOSTNAME' : 'SETDOMAINNAME', spec[name]!);
+  }
 
   // Root filesystem.
   const propagation = rootPropagation(linux.rootfsPropagation);

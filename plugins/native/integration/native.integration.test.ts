@@ -302,6 +302,22 @@ suite(`native backend: real containers${skipReason ? ` (skipped: ${skipReason})`
     expect(readFileSync('/proc/sys/net/ipv4/ping_group_range', 'utf8')).toBe(hostValue);
   });
 
+  it('refuses a hostname or domainname in the host\'s own UTS namespace joined by path, and the host keeps its names', () => {
+    const hostName = hostname();
+    const own = `/proc/${process.pid}/ns/uts`;
+    const joinHostUts = (c: Record<string, any>) => {
+      c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'uts').concat({ type: 'uts', path: own });
+      c.hostname = 'not-the-host';
+      c.domainname = 'not-the-host-domain';
+    };
+    const refused = berth('run', '-b', bundle(['true'], joinHostUts), 'utshost');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`/hostname: would change the host's hostname: the uts namespace the container joins (${own}) is the host's`);
+    expect(refused.stderr).toContain(`/domainname: would change the host's domainname: the uts namespace the container joins (${own}) is the host's`);
+    expect(hostname()).toBe(hostName);
+    expect(readdirSync(root)).toEqual([]);
+  });
+
   it('passes --preserve-fds to the container at fd 3', () => {
     const out = join(dir, 'fd3');
     const fd = require('node:fs').openSync(out, 'w');
