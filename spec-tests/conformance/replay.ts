@@ -51,6 +51,8 @@ export function renderReplay(input: ReplayInput): string {
     `root=${hereWord(input.root, input.caseDir)}`,
     'io="$here/io"',
     'rm -rf "$root" "$io" && mkdir -p "$io"',
+    '# The suite ran every call in the case\'s directory (relative arguments resolve there).',
+    'cd "$here"',
     'n=0; background=',
     '# step ARGS...: one runtime call as the suite made it; prints its exit status and output.',
     'step() {',

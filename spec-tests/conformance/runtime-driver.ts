@@ -59,8 +59,11 @@ export class RuntimeDriver {
   readonly trace: TraceStep[] = [];
   private calls = 0;
 
+  /** The runtime binary, absolute: every call runs in the case's directory. */
+  readonly path: string;
+
   constructor(
-    readonly path: string,
+    path: string,
     readonly root: string,
     /** Where each call's stdout/stderr files go. */
     private readonly ioDir: string,
@@ -69,6 +72,7 @@ export class RuntimeDriver {
     /** Put before every id the helpers below are given: see `id`. */
     private readonly idPrefix = '',
   ) {
+    this.path = resolve(path);
     mkdirSync(ioDir, { recursive: true });
   }
 
@@ -101,7 +105,8 @@ export class RuntimeDriver {
     const started = Date.now();
     const step: TraceStep = { kind: 'runtime', args: [...args], stdoutPath, stderrPath, exitCode: null, background };
     this.trace.push(step);
-    const child = spawn(this.path, ['--root', this.root, ...args], { stdio: ['ignore', out, err], env: { ...process.env, [caseMarker]: this.caseDir } });
+    // In the case's directory: a relative path among the arguments (a fuzzed --pid-file) lands there, not in the caller's cwd.
+    const child = spawn(this.path, ['--root', this.root, ...args], { cwd: this.caseDir, stdio: ['ignore', out, err], env: { ...process.env, [caseMarker]: this.caseDir } });
     closeSync(out);
     closeSync(err);
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: Error }>((resolve) => {
